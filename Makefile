@@ -1,0 +1,97 @@
+# Reproducible recommender-systems study.
+#   make            build everything: environment, data, every notebook's report, reports/index.html
+#   make test       unit tests for lib/ and nbval over the stored notebooks
+# See README.md for the other targets.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+PYTHON  ?= python3
+PROFILE ?= full
+VENV    := .venv
+PY      := $(VENV)/bin/python
+ENV_STAMP := $(VENV)/.installed
+DATA    := data/ml-100k/ratings.tsv
+
+# full-profile reports live in reports/, any other profile in reports/<profile>/
+REPORTS := reports$(if $(filter full,$(PROFILE)),,/$(PROFILE))
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NAMES   := $(notdir $(basename $(NOTEBOOKS)))
+EXECUTED := $(NAMES:%=$(REPORTS)/%.ipynb)
+HTML    := $(NAMES:%=$(REPORTS)/%.html)
+LIB_SRC := $(sort $(wildcard lib/recstudy/*.py lib/recstudy/*/*.py))
+
+# Jupyter, IPython and matplotlib keep their config and data inside the project.
+export JUPYTER_CONFIG_DIR  := $(CURDIR)/.jupyter/config
+export JUPYTER_DATA_DIR    := $(CURDIR)/.jupyter/data
+export JUPYTER_RUNTIME_DIR := $(CURDIR)/.jupyter/runtime
+export IPYTHONDIR          := $(CURDIR)/.jupyter/ipython
+export MPLCONFIGDIR        := $(CURDIR)/.jupyter/matplotlib
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+export PYTHONHASHSEED      := 0
+
+.PHONY: all env data reports notebooks test test-lib test-notebooks lab clean distclean help
+
+all: $(REPORTS)/index.html
+
+help:
+	@sed -n '2,4p' Makefile; echo "  make PROFILE=quick   the quick profile, into reports/quick/"; \
+	 echo "  make env | data | notebooks | lab | clean | distclean"
+
+# --- environment -----------------------------------------------------------
+env: $(ENV_STAMP)
+
+# Rebuilt only when the pins or the package metadata change; a second run installs nothing.
+$(ENV_STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; run make PYTHON=python3.11")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	mkdir -p $(JUPYTER_CONFIG_DIR) $(JUPYTER_DATA_DIR) $(JUPYTER_RUNTIME_DIR) $(IPYTHONDIR) $(MPLCONFIGDIR)
+	touch $@
+
+# --- data ------------------------------------------------------------------
+data: $(DATA)
+
+$(DATA): | $(ENV_STAMP)
+	$(PY) -m recstudy.movielens
+
+# --- notebooks -> executed copies -> HTML ----------------------------------
+reports: $(HTML)
+
+$(REPORTS)/%.ipynb: notebooks/%.ipynb profiles/$(PROFILE)/%.yaml $(LIB_SRC) $(DATA) $(ENV_STAMP)
+	$(PY) -m recstudy.pipeline execute --profile $(PROFILE) $< $@
+
+$(REPORTS)/%.html: $(REPORTS)/%.ipynb
+	$(PY) -m recstudy.pipeline html $< $@
+
+$(REPORTS)/index.html: $(HTML)
+	$(PY) -m recstudy.pipeline index --profile $(PROFILE) $(REPORTS)
+
+.PRECIOUS: $(REPORTS)/%.ipynb
+
+# Re-execute the notebooks in place on the quick profile: their stored outputs are what nbval checks.
+notebooks: $(DATA) $(ENV_STAMP)
+	for nb in $(NOTEBOOKS); do $(PY) -m recstudy.pipeline refresh --profile quick $$nb; done
+
+# --- tests -----------------------------------------------------------------
+test: $(DATA) $(ENV_STAMP)
+	$(PY) -m pytest --nbval-lax --current-env tests $(NOTEBOOKS)
+
+test-lib: $(DATA) $(ENV_STAMP)
+	$(PY) -m pytest tests
+
+test-notebooks: $(DATA) $(ENV_STAMP)
+	$(PY) -m pytest --nbval-lax --current-env $(NOTEBOOKS)
+
+# --- interactive -----------------------------------------------------------
+lab: $(DATA) $(ENV_STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+clean:
+	rm -rf reports/*.ipynb reports/*.html reports/*.json reports/quick reports/.*.tmp*
+
+distclean: clean
+	rm -rf $(VENV) data .jupyter

@@ -1,0 +1,236 @@
+"""The canonical interaction table and loading a user's own interaction log.
+
+Every data source in the study ends up as one pandas DataFrame with the columns
+``user, item, rating, timestamp`` (:data:`CANONICAL_COLUMNS`):
+
+- ``user``, ``item``: the source's own ids (integers or strings), never re-coded;
+- ``rating``: float; 1.0 where the source has no rating (implicit feedback);
+- ``timestamp``: int64 seconds since the Unix epoch; -1 where the source has none.
+
+Models need contiguous 0-based indices; :class:`IndexedInteractions` makes them
+and keeps the maps back to the original ids.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+CANONICAL_COLUMNS: tuple[str, ...] = ("user", "item", "rating", "timestamp")
+NO_TIMESTAMP: int = -1
+
+# Accepted header names (compared case-insensitively, after stripping RecBole-style
+# ":type" suffixes such as "user_id:token").
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "user": ("user", "user_id", "userid", "uid", "customer_id", "influencer", "influencer_id"),
+    "item": ("item", "item_id", "itemid", "iid", "movie_id", "product", "product_id"),
+    "rating": ("rating", "score", "value", "weight"),
+    "timestamp": ("timestamp", "time", "ts", "datetime", "date", "event_time"),
+}
+
+
+class DataError(ValueError):
+    """Input data that cannot be used; the message names the file, row or column and the problem."""
+
+
+def canonical_checksum(df: pd.DataFrame) -> str:
+    """SHA-256 of the canonical table serialised as tab-separated text, rows sorted by (user, item, timestamp).
+
+    Two sources that hold the same interactions give the same checksum whatever
+    their file format or row order.
+    """
+    missing = [c for c in CANONICAL_COLUMNS if c not in df.columns]
+    if missing:
+        raise DataError(f"not a canonical table: missing column(s) {missing}")
+    ordered = df.loc[:, list(CANONICAL_COLUMNS)].sort_values(["user", "item", "timestamp"], kind="stable")
+    # Integral ratings are written as integers so 3 and 3.0 hash alike.
+    rating = ordered["rating"].to_numpy(dtype=float)
+    rating_text = np.where(rating == np.round(rating), np.round(rating).astype(np.int64).astype(str), rating.astype(str))
+    text = ordered.assign(rating=rating_text).to_csv(sep="\t", index=False, lineterminator="\n")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _match_column(header: list[str], role: str, explicit: str | None, path: Path) -> str | None:
+    if explicit is not None:
+        if explicit not in header:
+            raise DataError(f"{path}: column {explicit!r} given for {role} is not in the header {header}")
+        return explicit
+    normalised = {h.split(":")[0].strip().lower(): h for h in header}
+    for alias in COLUMN_ALIASES[role]:
+        if alias in normalised:
+            return normalised[alias]
+    return None
+
+
+def _detect_separator(path: Path, first_line: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".tsv":
+        return "\t"
+    if suffix == ".csv":
+        return ","
+    try:
+        return csv.Sniffer().sniff(first_line, delimiters=",\t;|").delimiter
+    except csv.Error as err:
+        raise DataError(f"{path}: cannot tell the column separator from the header line {first_line!r}") from err
+
+
+def _as_ids(values: pd.Series) -> pd.Series:
+    """Integer ids stay integers; anything else becomes stripped strings."""
+    as_text = values.astype(str).str.strip()
+    numeric = pd.to_numeric(as_text, errors="coerce")
+    if numeric.notna().all() and (numeric == np.round(numeric)).all():
+        return numeric.astype(np.int64)
+    return as_text
+
+
+def _parse_timestamps(values: pd.Series, path: Path, column: str) -> np.ndarray:
+    text = values.astype(str).str.strip()
+    numeric = pd.to_numeric(text, errors="coerce")
+    if numeric.notna().all():
+        return numeric.astype(np.int64).to_numpy()
+    if numeric.notna().mean() >= 0.5:  # a numeric column with a few stray values
+        bad = numeric.isna().to_numpy()
+        parsed = None
+    else:
+        parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
+        bad = parsed.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{path}: line {row + 2}, column {column!r}: cannot parse timestamp {text.iloc[row]!r} "
+            f"({int(bad.sum())} unparsable value(s) in all); use Unix seconds or an ISO 8601 date"
+        )
+    # Unit-independent (pandas 3 may parse at us rather than ns resolution).
+    return ((parsed - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What :func:`load_interactions` did to the file, for the notebook to show."""
+
+    path: str
+    rows_read: int
+    duplicates_dropped: int
+    columns_used: dict[str, str | None]
+
+
+def load_interactions(
+    path: str | Path,
+    *,
+    user_col: str | None = None,
+    item_col: str | None = None,
+    rating_col: str | None = None,
+    timestamp_col: str | None = None,
+    sep: str | None = None,
+    min_interactions: int = 10,
+) -> tuple[pd.DataFrame, LoadReport]:
+    """Load a CSV/TSV interaction log into the canonical table.
+
+    Columns are found by name (see :data:`COLUMN_ALIASES`) unless given. User and
+    item ids may be integers or strings. Exact duplicate rows are dropped and
+    counted in the returned :class:`LoadReport`.
+
+    Raises :class:`FileNotFoundError` for a missing path and :class:`DataError`
+    (naming the file, line or column) for an empty file, a malformed row, missing
+    columns, empty ids, unparsable ratings or timestamps, or fewer than
+    ``min_interactions`` rows.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"interaction file not found: {path} (looked in {path.resolve().parent})")
+    with path.open("r", encoding="utf-8-sig", newline="") as handle:
+        first_line = handle.readline()
+    if not first_line.strip():
+        raise DataError(f"{path}: the file is empty (expected a header line with user and item columns)")
+    sep = sep or _detect_separator(path, first_line)
+    try:
+        raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.ParserError as err:
+        raise DataError(f"{path}: malformed file: {err}") from err
+    if raw.empty:
+        raise DataError(f"{path}: the file has a header but no rows")
+    header = list(raw.columns)
+    used = {
+        "user": _match_column(header, "user", user_col, path),
+        "item": _match_column(header, "item", item_col, path),
+        "rating": _match_column(header, "rating", rating_col, path),
+        "timestamp": _match_column(header, "timestamp", timestamp_col, path),
+    }
+    for role in ("user", "item"):
+        if used[role] is None:
+            raise DataError(
+                f"{path}: no {role} column; the header is {header}. Name it one of "
+                f"{list(COLUMN_ALIASES[role])} or pass {role}_col=..."
+            )
+    for role in ("user", "item"):
+        empty = (raw[used[role]].str.strip() == "").to_numpy()
+        if empty.any():
+            row = int(np.flatnonzero(empty)[0])
+            raise DataError(f"{path}: line {row + 2}, column {used[role]!r}: empty {role} id")
+
+    table = pd.DataFrame({"user": _as_ids(raw[used["user"]]), "item": _as_ids(raw[used["item"]])})
+    if used["rating"] is None:
+        table["rating"] = 1.0
+    else:
+        rating = pd.to_numeric(raw[used["rating"]].str.strip(), errors="coerce")
+        if rating.isna().any():
+            row = int(np.flatnonzero(rating.isna().to_numpy())[0])
+            raise DataError(
+                f"{path}: line {row + 2}, column {used['rating']!r}: rating {raw[used['rating']].iloc[row]!r} is not a number"
+            )
+        table["rating"] = rating.astype(float)
+    if used["timestamp"] is None:
+        table["timestamp"] = np.int64(NO_TIMESTAMP)
+    else:
+        table["timestamp"] = _parse_timestamps(raw[used["timestamp"]], path, used["timestamp"])
+
+    rows_read = len(table)
+    table = table.drop_duplicates(ignore_index=True)
+    if len(table) < min_interactions:
+        raise DataError(
+            f"{path}: only {len(table)} interaction(s) after dropping duplicates; at least {min_interactions} are needed"
+        )
+    report = LoadReport(str(path), rows_read, rows_read - len(table), used)
+    return table, report
+
+
+@dataclass(frozen=True)
+class IndexedInteractions:
+    """Interactions with contiguous 0-based user and item indices, as models need them."""
+
+    users: np.ndarray  # int64 user index per interaction
+    items: np.ndarray  # int64 item index per interaction
+    ratings: np.ndarray  # float64
+    timestamps: np.ndarray  # int64 seconds, -1 where unknown
+    user_ids: np.ndarray  # original id of each user index
+    item_ids: np.ndarray  # original id of each item index
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame) -> "IndexedInteractions":
+        """Index a canonical table; ids are numbered in sorted order, so the coding is deterministic."""
+        users, user_ids = pd.factorize(df["user"], sort=True)
+        items, item_ids = pd.factorize(df["item"], sort=True)
+        return cls(
+            users=users.astype(np.int64),
+            items=items.astype(np.int64),
+            ratings=df["rating"].to_numpy(dtype=np.float64),
+            timestamps=df["timestamp"].to_numpy(dtype=np.int64),
+            user_ids=np.asarray(user_ids),
+            item_ids=np.asarray(item_ids),
+        )

@@ -1,0 +1,191 @@
+"""Notebook pipeline used by the Makefile: execute with a profile, export HTML, build the index.
+
+Every command writes to a hidden temporary file and renames it into place only
+when it has fully succeeded, so a run killed midway never leaves an output that
+make would take as done. A notebook that fails is kept as ``NAME.failed.ipynb``
+for inspection.
+
+    python -m recstudy.pipeline execute --profile quick notebooks/00_data.ipynb reports/quick/00_data.ipynb
+    python -m recstudy.pipeline refresh --profile quick notebooks/00_data.ipynb
+    python -m recstudy.pipeline html reports/00_data.ipynb reports/00_data.html
+    python -m recstudy.pipeline index reports
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+
+from .config import PROFILES_DIR
+from .provenance import METRICS_FILE_ENV, git_commit
+
+PROFILES = ("full", "quick")
+
+
+def _tmp(path: Path, suffix: str = "") -> Path:
+    return path.with_name(f".{path.name}.tmp{os.getpid()}{suffix}")
+
+
+def load_profile(profile: str, notebook: Path) -> dict[str, Any]:
+    """Parameters for ``notebook`` from ``profiles/<profile>/<notebook stem>.yaml``."""
+    path = PROFILES_DIR / profile / f"{Path(notebook).stem}.yaml"
+    if not path.is_file():
+        known = sorted(p.name for p in PROFILES_DIR.iterdir() if p.is_dir()) if PROFILES_DIR.is_dir() else []
+        raise FileNotFoundError(f"no parameters for {Path(notebook).name} in profile {profile!r}: {path} is missing (profiles: {known})")
+    params = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(params, dict):
+        raise ValueError(f"{path}: expected a mapping of parameter names to values, got {type(params).__name__}")
+    return params
+
+
+def check_parameters(notebook: Path, params: dict[str, Any]) -> None:
+    """Refuse parameters the notebook's `parameters` cell does not define (a typo would be silently ignored)."""
+    nb = nbformat.read(notebook, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ValueError(f"{notebook}: expected exactly one cell tagged 'parameters', found {len(cells)}")
+    source = cells[0].source
+    unknown = [k for k in params if not any(line.split("=")[0].strip() == k for line in source.splitlines() if "=" in line)]
+    if unknown:
+        raise ValueError(f"{notebook}: parameter(s) {unknown} are not defined in its parameters cell")
+
+
+def _strip_volatile_metadata(path: Path) -> None:
+    """Drop papermill's timestamps and durations so committed notebooks do not churn."""
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, path)
+
+
+def execute(notebook: Path, output: Path, profile: str, *, in_place: bool = False) -> None:
+    """Run ``notebook`` with papermill and the profile's parameters, writing ``output`` atomically.
+
+    ``in_place`` (for the stored notebooks nbval checks) strips papermill's
+    timestamps and writes no metrics file beside the notebook.
+    """
+    import papermill
+
+    params = load_profile(profile, notebook)
+    check_parameters(notebook, params)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp, metrics_tmp = _tmp(output, ".ipynb"), _tmp(output, ".json")
+    if in_place:
+        os.environ.pop(METRICS_FILE_ENV, None)
+    else:
+        os.environ[METRICS_FILE_ENV] = str(metrics_tmp.resolve())
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(tmp), parameters=params, cwd=str(notebook.parent),
+            progress_bar=sys.stderr.isatty(), report_mode=False,
+        )
+    except BaseException:
+        if tmp.exists():
+            os.replace(tmp, output.with_suffix(".failed.ipynb"))
+        metrics_tmp.unlink(missing_ok=True)
+        raise
+    if in_place:
+        _strip_volatile_metadata(tmp)
+    if metrics_tmp.exists():
+        os.replace(metrics_tmp, output.with_suffix(".metrics.json"))
+    output.with_suffix(".failed.ipynb").unlink(missing_ok=True)
+    os.replace(tmp, output)
+
+
+def to_html(notebook: Path, output: Path) -> None:
+    """Export an executed notebook to HTML with the code hidden."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4), resources={"metadata": {"name": notebook.stem}})
+    tmp = _tmp(output)
+    tmp.write_text(body, encoding="utf-8")
+    os.replace(tmp, output)
+
+
+def notebook_summary(notebook: Path) -> tuple[str, str]:
+    """Title (first markdown heading) and one-line summary (the paragraph after it) of a notebook."""
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        lines = [line.strip() for line in cell.source.splitlines() if line.strip()]
+        title = next((line.lstrip("#").strip() for line in lines if line.startswith("#")), notebook.stem)
+        summary = next((line for line in lines if not line.startswith("#")), "")
+        return title, summary
+    return notebook.stem, ""
+
+
+def build_index(reports_dir: Path, profile: str) -> Path:
+    """Write ``reports_dir/index.html`` linking every NN_*.html report with its summary and key metrics."""
+    rows = []
+    for report in sorted(reports_dir.glob("[0-9][0-9]_*.html")):
+        executed = report.with_suffix(".ipynb")
+        title, summary = notebook_summary(executed) if executed.exists() else (report.stem, "")
+        metrics_path = report.with_suffix(".metrics.json")
+        metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+        shown = ", ".join(f"{k} = {v}" for k, v in list(metrics.items())[:6])
+        rows.append(
+            f"<tr><td><a href='{html.escape(report.name)}'>{html.escape(report.stem)}</a></td>"
+            f"<td><b>{html.escape(title)}</b><br>{html.escape(summary)}</td><td class='m'>{html.escape(shown)}</td></tr>"
+        )
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Recommender-systems study: reports</title>
+<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}td{{padding:.4em;vertical-align:top;border-bottom:1px solid #ddd}}
+.m{{font-family:monospace;font-size:85%}}</style></head><body>
+<h1>Reproducible recommender-systems study: reports</h1>
+<p>Profile <b>{html.escape(profile)}</b>, built {stamp} from commit <code>{html.escape(git_commit())}</code>.
+Each report records its own parameters, data checksum and package versions.</p>
+<table><tr><th>report</th><th>what it shows</th><th>key metrics</th></tr>
+{chr(10).join(rows)}
+</table></body></html>
+"""
+    out = reports_dir / "index.html"
+    tmp = _tmp(out)
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, out)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m recstudy.pipeline", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("execute", help="run a notebook with a profile's parameters")
+    p.add_argument("--profile", default="full")
+    p.add_argument("notebook", type=Path)
+    p.add_argument("output", type=Path)
+    p = sub.add_parser("refresh", help="re-execute a notebook in place (stored outputs for nbval)")
+    p.add_argument("--profile", default="quick")
+    p.add_argument("notebook", type=Path)
+    p = sub.add_parser("html", help="export an executed notebook to HTML, code hidden")
+    p.add_argument("notebook", type=Path)
+    p.add_argument("output", type=Path)
+    p = sub.add_parser("index", help="write index.html for a reports folder")
+    p.add_argument("reports_dir", type=Path)
+    p.add_argument("--profile", default="full")
+    args = parser.parse_args(argv)
+    if args.command == "execute":
+        execute(args.notebook, args.output, args.profile)
+    elif args.command == "refresh":
+        execute(args.notebook, args.notebook, args.profile, in_place=True)
+    elif args.command == "html":
+        to_html(args.notebook, args.output)
+    else:
+        build_index(args.reports_dir, args.profile)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""The notebook pipeline: profiles, parameter checks, atomic outputs, the index."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from recstudy import pipeline
+from recstudy.config import PROJECT_ROOT
+
+NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no numbered notebooks found"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("profile", pipeline.PROFILES)
+def test_every_notebook_has_valid_profiles(notebook, profile):
+    params = pipeline.load_profile(profile, notebook)
+    pipeline.check_parameters(notebook, params)  # one parameters cell; every profile key defined there
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_notebooks_carry_no_papermill_timestamps(notebook):
+    nb = nbformat.read(notebook, as_version=4)
+    assert "papermill" not in nb.metadata
+    assert all("papermill" not in c.metadata and "execution" not in c.metadata for c in nb.cells)
+
+
+def make_notebook(path, body, param_line="x = 1"):
+    nb = new_notebook(cells=[new_markdown_cell("# Tiny\nA test notebook."), new_code_cell(param_line), new_code_cell(body)])
+    nb.cells[1].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture()
+def profiles(tmp_path, monkeypatch):
+    (tmp_path / "quick").mkdir()
+    monkeypatch.setattr(pipeline, "PROFILES_DIR", tmp_path)
+    return tmp_path / "quick"
+
+
+def test_missing_profile_and_unknown_parameter(tmp_path, profiles):
+    nb = make_notebook(tmp_path / "01_tiny.ipynb", "print(x)")
+    with pytest.raises(FileNotFoundError, match=r"01_tiny.yaml is missing"):
+        pipeline.load_profile("quick", nb)
+    (profiles / "01_tiny.yaml").write_text("x: 2\ny: 3\n")
+    with pytest.raises(ValueError, match=r"\['y'\] are not defined"):
+        pipeline.check_parameters(nb, pipeline.load_profile("quick", nb))
+
+
+def test_failed_run_leaves_no_output_and_success_writes_all(tmp_path, profiles):
+    (profiles / "01_tiny.yaml").write_text("x: 2\n")
+    bad = make_notebook(tmp_path / "01_tiny.ipynb", "raise RuntimeError('boom')")
+    out = tmp_path / "reports" / "01_tiny.ipynb"
+    with pytest.raises(Exception, match="boom"):
+        pipeline.execute(bad, out, "quick")
+    assert not out.exists() and out.with_suffix(".failed.ipynb").exists()
+
+    make_notebook(bad, "from recstudy.provenance import record_metrics\nrecord_metrics({'x_times_ten': x * 10})")
+    pipeline.execute(bad, out, "quick")
+    assert out.exists() and not out.with_suffix(".failed.ipynb").exists()
+    assert json.loads(out.with_suffix(".metrics.json").read_text()) == {"x_times_ten": 20}
+    pipeline.to_html(out, out.with_suffix(".html"))
+    index = pipeline.build_index(out.parent, "quick").read_text()
+    assert "01_tiny.html" in index and "A test notebook." in index and "x_times_ten = 20" in index
+    assert not list(out.parent.glob(".*tmp*"))  # no temporary files left behind
