@@ -80,6 +80,8 @@ def execute(notebook: Path, output: Path, profile: str, *, in_place: bool = Fals
     params = load_profile(profile, notebook)
     check_parameters(notebook, params)
     output.parent.mkdir(parents=True, exist_ok=True)
+    for stale in output.parent.glob(f".{output.name}.tmp*"):  # left by a run that was killed
+        stale.unlink()
     tmp, metrics_tmp = _tmp(output, ".ipynb"), _tmp(output, ".json")
     if in_place:
         os.environ.pop(METRICS_FILE_ENV, None)
