@@ -71,3 +71,16 @@ def test_run_records_every_term_and_the_control_replaces_nothing():
     assert np.allclose(run.terms.AUC, again.terms.AUC)  # same seed, same numbers
     with pytest.raises(ValueError, match="pretrain"):
         run_ocfb("mlp", {}, 40, 50, train, pretrain=True)
+
+
+def test_warm_start_forbid_removed_and_pretrained_neumf_run():
+    rng = np.random.default_rng(1)
+    codes = rng.choice(20 * 25, size=120, replace=False)
+    positives = (codes // 25, codes % 25)
+    warm = run_ocfb("gmf", {"factors": 2}, 20, 25, positives, terms=2, epochs=1, batch_size=64, seed=0, warm_start=True,
+                    forbid_removed=True, theta=0.0)  # theta 0 removes every negative every term
+    assert (warm.terms.replaced.iloc[1:] == 120).all()
+    assert len(warm.losses) == 3
+    neumf = run_ocfb("neumf", {"mf_factors": 2, "mlp_factors": 2, "layers": (4,)}, 20, 25, positives, terms=1, epochs=1,
+                     batch_size=64, seed=0, pretrain=True)
+    assert neumf.terms.term.tolist() == [0, 1] and np.isfinite(neumf.terms.AUC).all()
