@@ -1,0 +1,73 @@
+"""One OCF-B step (which negatives go for a threshold, count preserved) and a tiny whole run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from recstudy.negative_sampling import cell_codes
+from recstudy.ocfb import negative_errors, ocfb_resample, run_ocfb
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models train fastest on one thread (and the machine is shared)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _setup():
+    positives = (np.array([0, 0, 1, 2]), np.array([0, 1, 2, 3]))
+    negatives = (np.array([0, 1, 1, 2, 3]), np.array([2, 0, 3, 0, 3]))
+    probabilities = np.array([0.1, 0.5, 0.7, 0.49, 0.95])
+    return positives, negatives, probabilities
+
+
+@pytest.mark.parametrize("theta, removed", [(0.5, [1, 2, 4]), (0.9, [4]), (0.05, [0, 1, 2, 3, 4]), (1.01, [])])
+def test_step_removes_exactly_the_negatives_at_or_above_theta(theta, removed):
+    positives, negatives, probabilities = _setup()
+    step = ocfb_resample(negatives, probabilities, theta, n_users=6, n_items=8, positives=positives, rng=np.random.default_rng(0))
+    assert np.flatnonzero(step.removed).tolist() == removed and step.n_replaced == len(removed)
+    assert len(step.users) == len(step.items) == 5  # count preserved
+    kept = ~step.removed
+    assert np.array_equal(step.users[kept], negatives[0][kept]) and np.array_equal(step.items[kept], negatives[1][kept])
+    codes = cell_codes(step.users, step.items, 8)
+    old = cell_codes(*negatives, 8)
+    assert len(np.unique(codes)) == 5
+    assert not np.isin(codes, cell_codes(*positives, 8)).any()
+    assert not np.isin(codes[step.removed], old).any()  # a removed negative is not put straight back
+
+
+def test_pseudo_residual_selects_like_absolute_error_at_the_matching_threshold():
+    positives, negatives, probabilities = _setup()
+    assert np.allclose(negative_errors(probabilities, "pseudo_residual"), 1 / (1 - probabilities))
+    a = ocfb_resample(negatives, probabilities, 0.5, n_users=6, n_items=8, positives=positives, rng=np.random.default_rng(0))
+    b = ocfb_resample(negatives, probabilities, 2.0, n_users=6, n_items=8, positives=positives, rng=np.random.default_rng(0),
+                      error="pseudo_residual")
+    assert np.array_equal(a.removed, b.removed)
+    with pytest.raises(ValueError, match="unknown OCF-B error"):
+        negative_errors(probabilities, "squared")
+
+
+def test_run_records_every_term_and_the_control_replaces_nothing():
+    rng = np.random.default_rng(0)
+    codes = rng.choice(40 * 50, size=300, replace=False)
+    positives = (codes // 50, codes % 50)
+    heldout = (positives[0][:30], positives[1][:30])
+    train = (positives[0][30:], positives[1][30:])
+    kwargs = dict(n_negatives=1.5, terms=3, epochs=2, lr=0.01, batch_size=128, seed=3, heldout=heldout)
+    run = run_ocfb("mlp", {"factors": 2, "layers": (4,)}, 40, 50, train, **kwargs)
+    assert run.terms.term.tolist() == [0, 1, 2, 3]
+    assert len(run.negatives[0]) == round(1.5 * 270)
+    assert (run.terms.support_weighted == run.terms.support_weighted.iloc[0]).all()
+    assert (run.terms.removed_heldout <= run.terms.replaced).all()
+    assert {"AUC", "loss", "precision_positive", "recall_negative", "heldout_HR@10"} <= set(run.terms.columns)
+    control = run_ocfb("mlp", {"factors": 2, "layers": (4,)}, 40, 50, train, resample=False, **kwargs)
+    assert (control.terms.replaced == 0).all()
+    again = run_ocfb("mlp", {"factors": 2, "layers": (4,)}, 40, 50, train, **kwargs)
+    assert np.allclose(run.terms.AUC, again.terms.AUC)  # same seed, same numbers
+    with pytest.raises(ValueError, match="pretrain"):
+        run_ocfb("mlp", {}, 40, 50, train, pretrain=True)
