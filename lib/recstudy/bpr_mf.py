@@ -83,11 +83,13 @@ def bpr_batches(
 
 def bpr_loss(model: BPRMF, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor], reg: float) -> torch.Tensor:
     users, positives, negatives = batch
-    diff = model(users, positives) - model(users, negatives)
+    # each row is looked up once and reused by the score difference and the penalty
+    user_vecs = model.user_factors(users)
+    pos_vecs, neg_vecs = model.item_factors(positives), model.item_factors(negatives)
+    pos_bias, neg_bias = model.item_bias(positives).squeeze(-1), model.item_bias(negatives).squeeze(-1)
+    diff = (user_vecs * (pos_vecs - neg_vecs)).sum(dim=-1) + pos_bias - neg_bias
     penalty = (
-        model.user_factors(users).pow(2).sum() + model.item_factors(positives).pow(2).sum()
-        + model.item_factors(negatives).pow(2).sum() + model.item_bias(positives).pow(2).sum()
-        + model.item_bias(negatives).pow(2).sum()
+        user_vecs.pow(2).sum() + pos_vecs.pow(2).sum() + neg_vecs.pow(2).sum() + pos_bias.pow(2).sum() + neg_bias.pow(2).sum()
     )
     return -F.logsigmoid(diff).mean() + reg * penalty / len(users)
 
