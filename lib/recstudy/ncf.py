@@ -7,6 +7,7 @@ pointwise: binary cross-entropy with logits against labels 1 (positive) and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,7 @@ def train_pointwise(
     device: str | torch.device = "cpu",
     weight_decay: float = 0.0,
     optimizer: torch.optim.Optimizer | None = None,
+    validate: Callable[[nn.Module], float] | None = None,
     progress: bool = False,
 ) -> TrainHistory:
     """Train ``model`` on (user, item, label) rows with binary cross-entropy on its logits.
@@ -60,7 +62,8 @@ def train_pointwise(
     The rows live on ``device`` as three tensors; each epoch shuffles them into
     index batches (:func:`recstudy.training.index_batches`) and
     :func:`recstudy.training.fit` runs the Adam steps. Pass ``optimizer`` to
-    continue with an existing optimiser state (warm starts).
+    continue with an existing optimiser state (warm starts); ``validate(model)``
+    is passed to ``fit`` (scored after every epoch, higher is better).
     """
     n = len(users)
     if not (len(items) == len(labels) == n):
@@ -80,8 +83,15 @@ def train_pointwise(
 
     return fit(
         model, batches, loss_fn, epochs=epochs, lr=lr, weight_decay=weight_decay, optimizer=optimizer,
-        seed=seed, progress=progress, desc=type(model).__name__,
+        seed=seed, validate=validate, progress=progress, desc=type(model).__name__,
     )
+
+
+def use_one_cpu_thread(device: str | torch.device) -> None:
+    """On CPU, run torch on one thread: these models are tiny, so each step is dominated by
+    per-operation overhead, which extra threads only add to (more so on a shared machine)."""
+    if str(device) == "cpu":
+        torch.set_num_threads(1)
 
 
 @torch.no_grad()

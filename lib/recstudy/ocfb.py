@@ -31,6 +31,7 @@ from .negative_sampling import Pairs, cell_codes, negative_count, sample_negativ
 from .paper_metrics import protocol_metrics, stratified_test_mask
 
 ERRORS = ("absolute", "pseudo_residual")
+FIXED_METRICS = ("AUC", "accuracy", "precision_positive", "recall_positive", "precision_negative", "recall_negative")
 
 
 def negative_errors(probabilities: np.ndarray, error: str = "absolute") -> np.ndarray:
@@ -170,6 +171,10 @@ def run_ocfb(
     so far from being drawn again. ``pretrain`` (NeuMF only, from-scratch
     terms) builds each term's NeuMF from freshly trained GMF and MLP.
 
+    Per term the run also scores the term's model on the term-0 test rows
+    (``fixed_AUC``, ``fixed_precision_positive``, ...): test negatives that
+    OCF-B never changed, so a rise there is the model's own.
+
     ``heldout``: real positives held out of T before any training (the premise
     test). Per term the run then records how many removed negatives are held-out
     positives (``removed_heldout``) beside their base rate among all unobserved
@@ -190,6 +195,10 @@ def run_ocfb(
     labels = np.r_[np.ones(p), np.zeros(n)]
     test = stratified_test_mask(labels, test_fraction, seed)
     pos_test, neg_test = test[:p], test[p:]
+
+    fixed_test_users = np.r_[pos_users[pos_test], neg_users[neg_test]]
+    fixed_test_items = np.r_[pos_items[pos_test], neg_items[neg_test]]
+    fixed_test_labels = np.r_[np.ones(pos_test.sum()), np.zeros(neg_test.sum())]
 
     heldout_codes = None
     if heldout is not None:
@@ -258,6 +267,11 @@ def run_ocfb(
         test_labels = np.r_[np.ones(pos_test.sum()), np.zeros(neg_test.sum())]
         test_probabilities = 1.0 / (1.0 + np.exp(-predict_logits(model, test_users, test_items, device=device)))
         record.update(protocol_metrics(test_labels, test_probabilities))
+        # The same model on the term-0 test rows (the first random negatives): a fixed yardstick that
+        # separates a better model from easier test negatives.
+        fixed_probabilities = 1.0 / (1.0 + np.exp(-predict_logits(model, fixed_test_users, fixed_test_items, device=device)))
+        fixed = protocol_metrics(fixed_test_labels, fixed_probabilities)
+        record.update({f"fixed_{k}": fixed[k] for k in FIXED_METRICS})
         if heldout_codes is not None and rank_heldout:
             record.update(_heldout_ranking(model, n_users, n_items, (pos_users, pos_items), heldout, device))
         record["seconds_term"] = time.perf_counter() - start
