@@ -49,3 +49,34 @@ def leave_last_out_mask(users: np.ndarray, timestamps: np.ndarray, n: int = 1) -
     mask = np.zeros(rows, dtype=bool)
     mask[order] = from_end < np.repeat(np.minimum(n, counts - 1), counts)
     return mask
+
+
+def stratified_split_mask(groups: np.ndarray, train_ratio: float = 0.75, seed: int = 42) -> np.ndarray:
+    """microsoft/recommenders' ``python_stratified_split`` as a test mask (True = test).
+
+    Their procedure: within each group (the rows of one user, or of one item, in row
+    order) shuffle with ``DataFrame.sample(frac=1, random_state=seed)``, which is
+    ``numpy.random.RandomState(seed).permutation(n)`` for a group of n rows, and keep
+    the first ``round(train_ratio * n)`` shuffled rows for training. The same seed is
+    used for every group, so groups of equal size share one permutation.
+    """
+    if not 0.0 < train_ratio < 1.0:
+        raise ValueError(f"train_ratio must be strictly between 0 and 1, got {train_ratio}")
+    groups = np.asarray(groups)
+    rows = len(groups)
+    order = np.argsort(groups, kind="stable")  # row order kept within a group
+    sorted_groups = groups[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]) if rows else np.array([], dtype=np.int64)
+    counts = np.diff(np.r_[starts, rows])
+    position = np.arange(rows) - np.repeat(starts, counts)  # position of each sorted row in its group
+    shuffled_position = np.empty(rows, dtype=np.int64)
+    for size in np.unique(counts):
+        # where each of the group's rows lands after RandomState(seed).permutation(size)
+        landing = np.argsort(np.random.RandomState(seed).permutation(size))
+        in_groups_of_size = np.repeat(counts == size, counts)
+        shuffled_position[in_groups_of_size] = landing[position[in_groups_of_size]]
+    # Python's round (half to even), as their np.split at round(ratio * n) uses
+    n_train = np.array([round(train_ratio * c) for c in counts], dtype=np.int64)
+    mask = np.zeros(rows, dtype=bool)
+    mask[order] = shuffled_position >= np.repeat(n_train, counts)
+    return mask
