@@ -18,14 +18,6 @@ USERS = np.array([0, 0, 0, 1, 1, 2, 2, 3, 3, 3])
 ITEMS = np.array([0, 1, 2, 0, 1, 1, 3, 0, 2, 4])
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_most_popular_ranks_by_distinct_users_and_counts_repeats_once():
     users, items = np.r_[USERS, 2, 2], np.r_[ITEMS, 3, 3]  # user 2 repeats item 3 twice more
     model = MostPopular(4, 5).fit(users, items)

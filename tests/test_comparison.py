@@ -17,14 +17,6 @@ from recstudy.recommend import top_n
 from recstudy.tuning import GRIDS, tune, tuning_grid
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def tiny() -> IndexedInteractions:
     rng = np.random.default_rng(0)

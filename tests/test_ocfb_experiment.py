@@ -7,17 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from recstudy.ocfb_experiment import final_term_report, premise_overall, premise_table, run_experiment, split_positives
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _terms() -> pd.DataFrame:
