@@ -6,8 +6,13 @@ sums of the L embeddings. Their outputs go through a fully connected layer and a
 joined with a user embedding (the general preference).
 
 To train every position at once (the paper trains one window per sample), the
-L-window ending at each position is cut out with ``unfold``, so a (B, T) batch
-becomes B*T images in one pass. Differences from the paper: one next-item target
+filters slide along the whole sequence: a horizontal filter of height h is a 1-D
+convolution over time, and max-pooling its outputs over the L - h + 1 placements
+inside the L-window ending at position t is a stride-1 max-pool; a vertical
+filter is a convolution with kernel L shared by all embedding dimensions. This
+gives, for every position t, exactly the paper's features of the window ending
+at t (windows reaching before the start see zero padding), without copying the
+windows. Differences from the paper: one next-item target
 per window (the paper also allows T > 1 targets), full-softmax cross-entropy by
 default instead of the paper's sampled binary loss.
 """
@@ -42,11 +47,14 @@ class Caser(SequentialRecommender):
 
     def encode(self, users: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
         batch, length = inputs.shape
-        emb = F.pad(self.item_embedding(inputs), (0, 0, self.window - 1, 0))  # (B, L+w-1, d)
-        images = emb.unfold(1, self.window, 1)  # (B, L, d, w): the window ending at each position
-        images = images.reshape(batch * length, self.dim, self.window)
-        pooled = [F.relu(conv(images)).amax(dim=2) for conv in self.horizontal]  # each (B*L, n_h)
-        vertical = torch.einsum("ndw,vw->nvd", images, self.vertical).flatten(1)  # (B*L, n_v*d)
-        z = F.relu(self.fc(self.dropout(torch.cat(pooled + [vertical], dim=1)))).view(batch, length, self.dim)
+        w = self.window
+        # (B, d, L + w - 1): zero padding so the first windows reach before the sequence start
+        emb = F.pad(self.item_embedding(inputs).transpose(1, 2), (w - 1, 0))
+        pooled = [F.max_pool1d(F.relu(conv(emb)), kernel_size=w - height + 1, stride=1)  # (B, n_h, L)
+                  for height, conv in enumerate(self.horizontal, start=1)]
+        vertical = F.conv1d(emb.reshape(batch * self.dim, 1, -1), self.vertical[:, None, :])  # (B*d, n_v, L)
+        vertical = vertical.view(batch, self.dim * self.vertical.shape[0], length)
+        features = torch.cat(pooled + [vertical], dim=1).transpose(1, 2)  # (B, L, n_h*w + n_v*d)
+        z = F.relu(self.fc(self.dropout(features)))
         user = self.user_embedding(users)[:, None, :].expand(batch, length, self.dim)
         return torch.cat([z, user], dim=2)

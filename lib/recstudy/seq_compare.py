@@ -29,11 +29,12 @@ def by_history_length(per_user: pd.DataFrame, threshold: float, metric: str = "N
     return table
 
 
-def parameters_by_input_length(data: SequenceData, names: list[str], lengths: tuple[int, ...] = (50, 200)) -> pd.DataFrame:
+def parameters_by_input_length(data: SequenceData, names: list[str], lengths: tuple[int, ...] = (50, 200),
+                               **hparams: Any) -> pd.DataFrame:
     """Parameter count of each model built for each maximum input length (the data's sizes otherwise)."""
     rows = {}
     for name in names:
-        rows[name] = {f"max_len {n}": build_model(name, _with_max_len(data, n)).n_parameters for n in lengths}
+        rows[name] = {f"max_len {n}": build_model(name, _with_max_len(data, n), **hparams).n_parameters for n in lengths}
     return pd.DataFrame(rows).T
 
 
