@@ -1,0 +1,66 @@
+"""What every sequential recommender of the study shares: the next-item loss and full-catalogue scoring.
+
+A model turns a batch of left-padded token sequences (item index + 1, 0 = padding)
+into one hidden vector per position (:meth:`SequentialRecommender.encode`). The
+hidden vector at position t is scored against every item's output vector to
+predict the token at t + 1, so one forward pass trains every position at once.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def next_item_loss(hidden: torch.Tensor, targets: torch.Tensor, item_weights: torch.Tensor, negatives: int = 0) -> torch.Tensor:
+    """Loss of predicting item indices ``targets`` (N,) from ``hidden`` (N, d); ``item_weights`` is (n_items, d).
+
+    ``negatives=0``: cross-entropy over the whole catalogue (a softmax over all
+    items). ``negatives>0``: binary cross-entropy of the true item against that many
+    uniformly drawn items per position (the cheaper sampled alternative; a drawn
+    item may rarely equal the target, which only adds a little noise).
+    """
+    if negatives < 0:
+        raise ValueError(f"negatives must be >= 0, got {negatives}")
+    if negatives == 0:
+        return F.cross_entropy(hidden @ item_weights.T, targets)
+    sampled = torch.randint(0, item_weights.shape[0], (len(targets), negatives), device=targets.device)
+    positive = (hidden * item_weights[targets]).sum(-1)
+    negative = torch.einsum("nd,nkd->nk", hidden, item_weights[sampled])
+    return F.softplus(-positive).mean() + F.softplus(negative).mean()
+
+
+class SequentialRecommender(nn.Module):
+    """Base class: subclasses define :meth:`encode` and may override :meth:`output_weights`."""
+
+    def __init__(self, n_items: int, dim: int, n_users: int = 0) -> None:
+        super().__init__()
+        if n_items < 1 or dim < 1:
+            raise ValueError(f"n_items and dim must be positive, got n_items={n_items}, dim={dim}")
+        self.n_items, self.dim, self.n_users = n_items, dim, n_users
+        self.negatives = 0  # 0 = full-softmax cross-entropy; set by the trainer
+        # token 0 is padding; tokens 1..n_items are the items
+        self.item_embedding = nn.Embedding(n_items + 1, dim, padding_idx=0)
+        nn.init.normal_(self.item_embedding.weight[1:], std=dim**-0.5)
+
+    def encode(self, users: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:  # (B, L) -> (B, L, d)
+        raise NotImplementedError
+
+    def output_weights(self) -> torch.Tensor:
+        """(n_items, d) output vector of every item; by default tied to the input embedding."""
+        return self.item_embedding.weight[1 : self.n_items + 1]
+
+    def loss(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        users, inputs, targets = batch
+        hidden = self.encode(users, inputs)
+        valid = targets > 0
+        return next_item_loss(hidden[valid], targets[valid] - 1, self.output_weights(), self.negatives)
+
+    def scores(self, users: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        """(B, n_items) score of every item as the next one after each input sequence."""
+        return self.encode(users, inputs)[:, -1] @ self.output_weights().T
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
