@@ -12,15 +12,6 @@ from recstudy.sequences import as_tensor, build_sequences
 SMALL = {"dim": 16, "dropout": 0.0}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # tiny tensors: one thread avoids OpenMP hand-offs, which are slow when the machine is shared
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def data():
     # 12 users walking a cycle of 15 items from different starting points: a clear next-item pattern
