@@ -93,9 +93,8 @@ def _parse_timestamps(values: pd.Series, path: Path, column: str) -> np.ndarray:
     numeric = pd.to_numeric(text, errors="coerce")
     if numeric.notna().all():
         return numeric.astype(np.int64).to_numpy()
-    if numeric.notna().mean() >= 0.5:  # a numeric column with a few stray values
+    if numeric.notna().mean() >= 0.5:  # a numeric column with a few stray values: always raises below
         bad = numeric.isna().to_numpy()
-        parsed = None
     else:
         parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
         bad = parsed.isna().to_numpy()

@@ -60,9 +60,7 @@ def record_metrics(metrics: dict[str, float], digits: int = 4) -> dict[str, floa
     environment variable set by :mod:`recstudy.pipeline`) feeds reports/index.html.
     """
     def tidy(value):
-        if isinstance(value, (bool, np.bool_)):
-            return int(value)
-        if isinstance(value, (int, np.integer)):
+        if isinstance(value, (bool, np.bool_, int, np.integer)):  # flags print as 0/1
             return int(value)
         if isinstance(value, (float, np.floating)):
             return round(float(value), digits)
