@@ -56,7 +56,7 @@ $(ENV_STAMP): requirements.txt pyproject.toml
 data: $(DATA)
 
 $(DATA): | $(ENV_STAMP)
-	$(PY) -m recstudy.movielens
+	$(PY) -m recstudy.data.movielens
 
 # --- notebooks -> executed copies -> HTML ----------------------------------
 reports: $(HTML)

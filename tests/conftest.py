@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import torch
 
-from recstudy.movielens import load_movielens_100k
+from recstudy.data.movielens import load_movielens_100k
 
 
 @pytest.fixture(scope="session")

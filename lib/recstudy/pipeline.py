@@ -25,8 +25,8 @@ from typing import Any
 import nbformat
 import yaml
 
-from .config import PROFILES_DIR
-from .provenance import METRICS_FILE_ENV, git_commit
+from recstudy.config import PROFILES_DIR
+from recstudy.provenance import METRICS_FILE_ENV, git_commit
 
 PROFILES = ("full", "quick")
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import PROJECT_ROOT
+from recstudy.config import PROJECT_ROOT
 
 TRACKED_PACKAGES = ("torch", "numpy", "pandas", "scikit-learn", "scipy", "matplotlib", "papermill", "nbval")
 METRICS_FILE_ENV = "RECSTUDY_METRICS_FILE"

@@ -1,0 +1,32 @@
+"""One entry point from a notebook's ``dataset`` parameter to a verified canonical table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from recstudy.config import DEFAULT_SEED
+from recstudy.data.interactions import canonical_checksum, load_interactions
+from recstudy.data.movielens import load_movielens_100k
+from recstudy.data.paper_shape import paper_shaped_subsample
+
+DATASETS = ("ml-100k", "paper-shaped")
+
+
+def load_dataset(name: str, *, subsample_seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, str]:
+    """The canonical table for ``name`` and its SHA-256.
+
+    ``name`` is "ml-100k" (all 100,000 ratings), "paper-shaped" (Paper A's
+    407 x 462 x 2,000 shape drawn from MovieLens-100K with ``subsample_seed``) or
+    the path of a CSV/TSV interaction log (see :func:`recstudy.data.interactions.load_interactions`).
+    """
+    if name == "ml-100k":
+        table = load_movielens_100k()
+    elif name == "paper-shaped":
+        table = paper_shaped_subsample(load_movielens_100k(), seed=subsample_seed)
+    elif Path(name).suffix.lower() in (".csv", ".tsv", ".txt") or Path(name).exists():
+        table, _ = load_interactions(name)
+    else:
+        raise ValueError(f"unknown dataset {name!r}: use one of {list(DATASETS)} or the path of a CSV/TSV file")
+    return table, canonical_checksum(table)

@@ -1,0 +1,135 @@
+"""Full-ranking evaluation: every user's held-out items ranked against all items not seen in training.
+
+One vectorised implementation for the whole study. Users are scored in batches
+(``score_fn`` returns a dense block of scores, typically a matrix product), items
+the user has in training are masked out, and the metrics come from ``topk`` and
+a sort of each row, never from per-user Python loops.
+
+Definitions (K = ``k``; rel(u) = the user's test items; ranks are 1-based among
+the items not in the user's training set):
+
+- HR@K: 1 if any test item is in the top K;
+- Precision@K: hits in the top K / K;  Recall@K: hits in the top K / |rel(u)|;
+- NDCG@K: DCG of the top K (gain 1 per hit, discount 1/log2(rank + 1)) divided by
+  the DCG of an ideal ranking of min(|rel(u)|, K) hits;
+- MAP@K: sum over hits in the top K of Precision@rank, divided by min(|rel(u)|, K);
+- MRR@K: 1 / rank of the first hit in the top K, 0 if none;
+- AUC: the share of (test item, negative) pairs ranked correctly, ties counting
+  one half, where negatives are all items in neither the user's training nor test set.
+
+Each is averaged over the users with at least one test item (AUC over those with
+at least one negative too). Sampled metrics are not computed here on purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import torch
+
+from recstudy.data.pairs import check_pairs
+
+Pairs = tuple[np.ndarray, np.ndarray]
+
+
+def _csr(pairs: Pairs, n_users: int, n_items: int, name: str) -> sp.csr_matrix:
+    users, items = check_pairs(*pairs, n_users, n_items, name=name, allow_empty=True)
+    matrix = sp.csr_matrix((np.ones(len(users), dtype=np.float32), (users, items)), shape=(n_users, n_items))
+    matrix.data[:] = 1.0  # duplicates count once
+    return matrix
+
+
+def _dense_rows(matrix: sp.csr_matrix, rows: np.ndarray, device: str | torch.device) -> torch.Tensor:
+    return torch.from_numpy(matrix[rows].toarray() > 0).to(device)
+
+
+def ranking_metrics_from_scores(
+    scores: torch.Tensor, train_mask: torch.Tensor, test_mask: torch.Tensor, k: int
+) -> dict[str, torch.Tensor]:
+    """Per-user metrics for one block of users: ``scores``, ``train_mask``, ``test_mask`` are (B, n_items)."""
+    n_items = scores.shape[1]
+    k = min(k, n_items)
+    scores = scores.float().masked_fill(train_mask, float("-inf"))
+    n_rel = test_mask.sum(1)
+    top = scores.topk(k, dim=1).indices
+    hits = test_mask.gather(1, top) & torch.isfinite(scores.gather(1, top))
+    hits_f = hits.float()
+    positions = torch.arange(1, k + 1, device=scores.device, dtype=torch.float32)
+    discounts = 1.0 / torch.log2(positions + 1.0)
+    ideal = torch.cumsum(discounts, 0)  # ideal DCG with 1..k hits
+    n_ideal = n_rel.clamp(min=1, max=k)
+    n_hits = hits_f.sum(1)
+    first_hit = torch.where(hits.any(1), hits_f.argmax(1).float() + 1.0, torch.full_like(n_hits, float("inf")))
+    precision_at_rank = torch.cumsum(hits_f, 1) / positions
+    # AUC with ties as one half: for each test item, count the negatives scoring below and equal.
+    # Only test items are looked up, gathered into a padded (B, max |rel(u)|) block.
+    negatives = ~train_mask & ~test_mask
+    neg_scores = scores.masked_fill(~negatives, float("-inf")).sort(dim=1).values
+    n_neg = negatives.sum(1)
+    width = max(int(n_rel.max()), 1)
+    test_items = test_mask.float().topk(width, dim=1).indices  # the test items first, then padding
+    valid = torch.arange(width, device=scores.device) < n_rel.unsqueeze(1)
+    test_scores = scores.gather(1, test_items).contiguous()
+    upper = torch.searchsorted(neg_scores, test_scores, right=True)
+    lower = torch.searchsorted(neg_scores, test_scores, right=False)
+    n_fillers = (n_items - n_neg).unsqueeze(1)  # the -inf placeholders sort first
+    below = (lower - n_fillers).clamp(min=0).float()
+    ties = (upper - lower).float() * torch.isfinite(test_scores)
+    pair_wins = ((below + 0.5 * ties) * valid).sum(1)
+    auc = pair_wins / (n_rel * n_neg).clamp(min=1)
+    return {
+        "HR": hits.any(1).float(),
+        "Precision": n_hits / k,
+        "Recall": n_hits / n_rel.clamp(min=1),
+        "NDCG": (hits_f * discounts).sum(1) / ideal[n_ideal - 1],
+        "MAP": (precision_at_rank * hits_f).sum(1) / n_ideal,
+        "MRR": 1.0 / first_hit,
+        "AUC": torch.where(n_neg > 0, auc, torch.full_like(auc, float("nan"))),
+    }
+
+
+@torch.no_grad()
+def full_ranking_metrics(
+    score_fn: Callable[[torch.Tensor], torch.Tensor],
+    n_users: int,
+    n_items: int,
+    train_pairs: Pairs,
+    test_pairs: Pairs,
+    *,
+    k: int = 10,
+    batch_size: int = 1024,
+    device: str | torch.device = "cpu",
+    per_user: bool = False,
+) -> dict[str, float] | tuple[dict[str, float], pd.DataFrame]:
+    """Mean full-ranking metrics (HR, NDCG, Recall, Precision, MAP, MRR @k; AUC) over users with test items.
+
+    ``score_fn(users)`` maps a LongTensor of user indices (B,) to scores (B, n_items).
+    ``train_pairs`` are excluded from each user's ranking; ``test_pairs`` are the
+    held-out items. With ``per_user`` a DataFrame of per-user values is returned too.
+    """
+    if k <= 0:
+        raise ValueError(f"k must be positive, got {k}")
+    train = _csr(train_pairs, n_users, n_items, "train_pairs")
+    test = _csr(test_pairs, n_users, n_items, "test_pairs")
+    users = np.flatnonzero(np.diff(test.indptr) > 0)
+    if len(users) == 0:
+        raise ValueError("test_pairs hold no user with a test item")
+    parts: dict[str, list[torch.Tensor]] = {}
+    for start in range(0, len(users), batch_size):
+        block = users[start : start + batch_size]
+        scores = score_fn(torch.from_numpy(block).to(device))
+        if tuple(scores.shape) != (len(block), n_items):
+            raise ValueError(f"score_fn returned shape {tuple(scores.shape)}, expected {(len(block), n_items)}")
+        values = ranking_metrics_from_scores(
+            scores.to(device), _dense_rows(train, block, device), _dense_rows(test, block, device), k
+        )
+        for name, value in values.items():
+            parts.setdefault(name, []).append(value.cpu())
+    table = pd.DataFrame({name: torch.cat(v).numpy() for name, v in parts.items()}, index=pd.Index(users, name="user"))
+    table.columns = [c if c == "AUC" else f"{c}@{k}" for c in table.columns]
+    means = {name: float(np.nanmean(table[name])) for name in table.columns}
+    means["users"] = len(users)
+    return (means, table) if per_user else means

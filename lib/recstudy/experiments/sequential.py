@@ -1,0 +1,297 @@
+"""Training and evaluating the sequential recommenders on top of the shared trainer and metrics.
+
+- :func:`train_sequential` builds a model by name and trains it with
+  :func:`recstudy.training.fit` over the training windows of a
+  :class:`~recstudy.data.sequences.SequenceData` (full-softmax cross-entropy unless
+  ``negatives > 0``), early-stopping on validation NDCG@10. The GAN is first
+  pre-trained by MLE, then trained adversarially through ``fit(step_fn=...)``.
+- :func:`evaluate` ranks all items for each user's validation or test target with
+  :func:`recstudy.evaluation.ranking.full_ranking_metrics`, excluding the items in the
+  user's input history.
+- :func:`run_seeds` and :func:`tune` return tidy DataFrames for the notebooks.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import torch
+
+from recstudy.config import resolve_device, seed_everything
+from recstudy.data.sequences import SequenceData
+from recstudy.evaluation.ranking import full_ranking_metrics
+from recstudy.models import get_model, model_defaults, model_family, model_names
+from recstudy.models import sequential as _sequential_models  # noqa: F401  (make: this runner depends on every sequential model)
+from recstudy.models.baselines.markov_chain import MarkovChain
+from recstudy.models.baselines.popularity import MostPopular
+from recstudy.models.sequential.base import SequentialRecommender
+from recstudy.models.sequential.seqgan import SeqGAN
+from recstudy.training import TrainHistory, fit, index_batches
+from recstudy.utils import as_tensor
+
+# The sequential models and the two next-item baselines, by registry name.
+MODELS: tuple[str, ...] = tuple(n for n in model_names(sequential=True) if n != "MarkovChain")
+BASELINES: tuple[str, ...] = ("MostPop", "MarkovChain")
+TRAINING_KEYS = ("epochs", "lr", "batch_size", "weight_decay", "negatives", "patience", "adversarial_epochs")
+# How every sequential model is trained unless a notebook says otherwise; each model's own
+# hyper-parameters and learning rate are its class's ``defaults`` (see recstudy.models).
+COMMON_TRAINING: dict[str, Any] = {"epochs": 20, "batch_size": 128, "weight_decay": 0.0, "negatives": 0, "patience": 3,
+                                   "adversarial_epochs": 3}
+
+
+def _check_sequential(name: str) -> None:
+    if name not in MODELS:
+        raise ValueError(f"unknown sequential model {name!r}: choose one of {list(MODELS)}")
+
+
+def settings_for(name: str, **overrides: Any) -> dict[str, Any]:
+    """The default training settings and hyper-parameters of model ``name``, updated by ``overrides``."""
+    _check_sequential(name)
+    return {**COMMON_TRAINING, **model_defaults(name), **overrides}
+
+
+def build_model(name: str, data: SequenceData, **hparams: Any) -> SequentialRecommender:
+    """A fresh model ``name`` sized for ``data``; ``hparams`` are the model's constructor arguments."""
+    _check_sequential(name)
+    cls = get_model(name)
+    if "max_len" in inspect.signature(cls).parameters:  # models with position embeddings
+        hparams.setdefault("max_len", data.max_len)
+    return cls(data.n_items, n_users=data.n_users, **hparams)
+
+
+def fit_baseline(name: str, data: SequenceData, device: str = "cpu") -> MostPopular | MarkovChain:
+    """A next-item baseline fitted on the same training histories the neural models see."""
+    if name == "MostPop":
+        return MostPopular(data.n_users, data.n_items, device=device).fit(*data.training_pairs())
+    if name == "MarkovChain":
+        return MarkovChain(data.n_users, data.n_items, device=device).fit(data)
+    raise ValueError(f"unknown next-item baseline {name!r}: choose one of {list(BASELINES)}")
+
+
+def evaluate(model: Any, data: SequenceData, split: str = "test", *, k: int = 10, per_user: bool = False,
+             device: str = "cpu", keep_last: int | None = None) -> Any:
+    """Full-ranking metrics of ``model`` for every user's validation or test target.
+
+    Items already in the user's history before the target are excluded from the
+    ranking. ``keep_last=n`` shows the model only the last n items of each input
+    (the rest padded), to measure how much it uses the farther past. With
+    ``per_user`` the result is (means, per-user DataFrame), as from
+    :func:`~recstudy.evaluation.ranking.full_ranking_metrics`.
+    """
+    inputs = as_tensor(data.inputs(split), device=device)
+    if keep_last is not None:
+        if not 1 <= keep_last <= data.max_len:
+            raise ValueError(f"keep_last must be between 1 and max_len={data.max_len}, got {keep_last}")
+        inputs = inputs.clone()
+        inputs[:, : data.max_len - keep_last] = 0
+    training = getattr(model, "training", False)
+    if isinstance(model, torch.nn.Module):
+        model.eval()
+    try:
+        with torch.no_grad():
+            return full_ranking_metrics(
+                lambda users: model.scores(users, inputs[users.to(inputs.device)]),
+                data.n_users, data.n_items, data.excluded_pairs(split), data.target_pairs(split),
+                k=k, device=device, per_user=per_user,
+            )
+    finally:
+        if isinstance(model, torch.nn.Module):
+            model.train(training)
+
+
+def top_k_items(model: Any, data: SequenceData, split: str = "test", *, k: int = 10, device: str = "cpu") -> np.ndarray:
+    """(n_users, k) item indices each user would be shown: best scores first, items of the input history removed."""
+    inputs = as_tensor(data.inputs(split), device=device)
+    ex_users, ex_items = data.excluded_pairs(split)
+    with torch.no_grad():
+        scores = model.scores(torch.arange(data.n_users, device=device), inputs).float().clone()
+    scores[torch.as_tensor(ex_users, device=device), torch.as_tensor(ex_items, device=device)] = float("-inf")
+    return scores.topk(k, dim=1).indices.cpu().numpy()
+
+
+def window_batches(data: SequenceData, batch_size: int, device: str) -> Callable[[torch.Generator], Any]:
+    """The ``batches`` callable for :func:`fit`: shuffled (user, input, target) windows, already on the device."""
+    users, inputs, targets = (as_tensor(a, device=device) for a in (data.train_users, data.train_inputs, data.train_targets))
+
+    def batches(generator: torch.Generator):
+        for index in index_batches(len(users), batch_size, generator, device):
+            yield users[index], inputs[index], targets[index]
+
+    return batches
+
+
+@dataclass
+class SequentialRun:
+    """One trained model: its histories (MLE, and adversarial for the GAN) and test metrics."""
+
+    name: str
+    seed: int
+    model: Any
+    history: TrainHistory | None
+    adversarial_history: TrainHistory | None = None
+    test: dict[str, Any] = field(default_factory=dict)
+    valid: dict[str, Any] = field(default_factory=dict)
+    family: str = ""  # the registry family of the model trained (kept when a variant relabels ``name``)
+
+    def __post_init__(self) -> None:
+        self.family = self.family or model_family(self.name)
+
+    def curves(self) -> pd.DataFrame:
+        """One row per epoch: phase, loss, validation NDCG@10, epoch seconds, cumulative seconds."""
+        frames = []
+        for phase, h in (("mle", self.history), ("adversarial", self.adversarial_history)):
+            if h is None or not h.losses:
+                continue
+            n = len(h.losses)
+            frames.append(pd.DataFrame({"phase": phase, "loss": h.losses, "valid_NDCG@10": list(h.val_scores)[:n] + [np.nan] * (n - len(h.val_scores)),
+                                        "seconds": list(h.seconds)[:n]}))
+        if not frames:
+            return pd.DataFrame(columns=["model", "seed", "epoch", "phase", "loss", "valid_NDCG@10", "seconds", "elapsed"])
+        curves = pd.concat(frames, ignore_index=True)
+        curves.insert(0, "epoch", np.arange(1, len(curves) + 1))
+        curves.insert(0, "seed", self.seed)
+        curves.insert(0, "model", self.name)
+        curves["elapsed"] = curves["seconds"].cumsum()
+        return curves
+
+    def gan_log(self) -> pd.DataFrame:
+        """Per adversarial epoch: mean generator / discriminator losses, D accuracy and reward (GAN only)."""
+        log = getattr(self.model, "adversarial_log", None)
+        if not log or self.adversarial_history is None:
+            return pd.DataFrame()
+        steps = pd.DataFrame(log)
+        epochs = len(self.adversarial_history.losses)
+        steps["adversarial_epoch"] = np.repeat(np.arange(1, epochs + 1), int(np.ceil(len(steps) / epochs)))[: len(steps)]
+        out = steps.groupby("adversarial_epoch").mean().reset_index()
+        out.insert(0, "seed", self.seed)
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        curves = self.curves()
+        best = int(curves["valid_NDCG@10"].fillna(-1).to_numpy().argmax()) if len(curves) else -1
+        main = self.adversarial_history or self.history
+        return {
+            "model": self.name, "family": self.family, "seed": self.seed,
+            **{f"test_{m}": self.test[m] for m in ("HR@10", "NDCG@10", "MRR@10")},
+            "valid_NDCG@10": self.valid.get("NDCG@10", np.nan),
+            "parameters": int(getattr(self.model, "n_parameters", 0)),
+            "seconds_per_epoch": main.seconds_per_epoch if main is not None else 0.0,
+            "epochs_run": len(curves), "best_epoch": best + 1 if best >= 0 else 0,
+            "seconds_to_best": float(curves["elapsed"].iloc[best]) if best >= 0 else 0.0,
+            "total_seconds": float(curves["elapsed"].iloc[-1]) if len(curves) else 0.0,
+        }
+
+
+def train_sequential(name: str, data: SequenceData, *, seed: int = 0, device: str = "auto", progress: bool = False,
+                     **settings: Any) -> SequentialRun:
+    """Train model ``name`` (or fit baseline ``name``) with ``settings_for(name, **settings)``; evaluate it."""
+    device = resolve_device(device)
+    if name in BASELINES:
+        model = fit_baseline(name, data, device=device)
+        return SequentialRun(name, seed, model, None, test=evaluate(model, data, "test", device=device),
+                             valid=evaluate(model, data, "valid", device=device))
+    config = settings_for(name, **settings)
+    training = {k: config.pop(k) for k in TRAINING_KEYS}
+    if training["negatives"] < 0 or training["epochs"] < 1 or training["batch_size"] < 1:
+        raise ValueError(f"need negatives >= 0, epochs >= 1 and batch_size >= 1, got {training}")
+    lr = training["lr"]
+    seed_everything(seed)
+    model = build_model(name, data, **config).to(device)
+    model.negatives = int(training["negatives"])
+    batches = window_batches(data, int(training["batch_size"]), device)
+
+    def validate(m: Any) -> float:
+        return float(evaluate(m, data, "valid", device=device)["NDCG@10"])
+
+    history = fit(model, batches, lambda m, b: m.loss(b), epochs=int(training["epochs"]), lr=lr,
+                  weight_decay=training["weight_decay"], seed=seed, validate=validate, patience=training["patience"],
+                  progress=progress, desc=f"{name} seed {seed}")
+    adversarial = None
+    if isinstance(model, SeqGAN) and training["adversarial_epochs"] > 0:
+        model.g_lr = model.d_lr = lr
+        adversarial = fit(model, batches, step_fn=lambda m, b: m.adversarial_step(b), epochs=int(training["adversarial_epochs"]),
+                          seed=seed + 1, validate=validate, patience=training["patience"], progress=progress,
+                          desc=f"{name} adversarial seed {seed}")
+    return SequentialRun(name, seed, model, history, adversarial, test=evaluate(model, data, "test", device=device),
+                         valid=evaluate(model, data, "valid", device=device))
+
+
+@dataclass
+class SeedResults:
+    """Tidy results of :func:`run_seeds`."""
+
+    runs: pd.DataFrame  # one row per (model, seed): test metrics, parameters, timing
+    curves: pd.DataFrame  # one row per (model, seed, epoch)
+    gan_log: pd.DataFrame  # one row per (seed, adversarial epoch) of the GAN
+    per_user: pd.DataFrame  # one row per (model, seed, user): test metrics and history length
+
+    def table(self) -> pd.DataFrame:
+        """Mean and standard deviation over seeds per model, sorted by mean test NDCG@10."""
+        metrics = ["test_HR@10", "test_NDCG@10", "test_MRR@10", "valid_NDCG@10", "parameters", "seconds_per_epoch",
+                   "best_epoch", "seconds_to_best"] + [c for c in self.runs.columns if c.startswith("test_NDCG@10_last")]
+        grouped = self.runs.groupby(["model", "family"])[metrics]
+        table = grouped.mean().join(grouped.std(ddof=1).fillna(0.0), rsuffix="_std")
+        table["seeds"] = self.runs.groupby(["model", "family"]).size()
+        return table.sort_values("test_NDCG@10", ascending=False)
+
+
+def run_seeds(names: list[str], data: SequenceData, seeds: list[int], *, settings: dict[str, dict[str, Any]] | None = None,
+              device: str = "auto", progress: bool = False, keep_last: int | None = None) -> SeedResults:
+    """Train and evaluate every model in ``names`` once per seed; baselines are deterministic and run once.
+
+    A name may also be a label of ``settings`` whose ``"model"`` entry names the
+    model (a variant, e.g. a shallower NextItNet). With ``keep_last=n`` each run is
+    also tested on only the last n input items (column ``test_NDCG@10_last_n``).
+    """
+    settings = settings or {}
+    model_of = {n: settings.get(n, {}).get("model", n) for n in names}
+    unknown = [n for n, m in model_of.items() if m not in MODELS and m not in BASELINES]
+    if unknown:
+        raise ValueError(f"unknown model(s) {unknown}: choose from {list(MODELS) + list(BASELINES)}")
+    if not seeds:
+        raise ValueError("run_seeds needs at least one seed")
+    history_length = pd.Series(data.history_lengths, name="history_length")
+    runs, curves, gan, per_user = [], [], [], []
+    for name in names:
+        model_settings = {k: v for k, v in settings.get(name, {}).items() if k != "model"}
+        for seed in seeds[:1] if model_of[name] in BASELINES else seeds:
+            run = train_sequential(model_of[name], data, seed=seed, device=device, progress=progress, **model_settings)
+            run.name = name
+            run.test, users = evaluate(run.model, data, "test", device=resolve_device(device), per_user=True)
+            summary = run.summary()
+            if keep_last is not None:
+                summary[f"test_NDCG@10_last_{keep_last}"] = evaluate(run.model, data, "test", device=resolve_device(device),
+                                                                     keep_last=keep_last)["NDCG@10"]
+            runs.append(summary)
+            curves.append(run.curves())
+            gan.append(run.gan_log())
+            users = users.reset_index()
+            users["history_length"] = history_length.reindex(users["user"].to_numpy()).to_numpy()
+            users.insert(0, "seed", seed)
+            users.insert(0, "model", name)
+            per_user.append(users)
+    return SeedResults(pd.DataFrame(runs), pd.concat(curves, ignore_index=True),
+                       pd.concat(gan, ignore_index=True) if any(len(g) for g in gan) else pd.DataFrame(),
+                       pd.concat(per_user, ignore_index=True))
+
+
+def tune(name: str, data: SequenceData, grid: dict[str, list[Any]], *, seed: int = 0, device: str = "auto",
+         **fixed: Any) -> pd.DataFrame:
+    """Validation NDCG@10 of every point of ``grid`` (a dict of lists), best first; the test target is not used."""
+    if not grid:
+        raise ValueError("the tuning grid is empty")
+    keys = list(grid)
+    rows = []
+    for values in itertools.product(*(grid[k] for k in keys)):
+        point = dict(zip(keys, values))
+        start = time.perf_counter()
+        run = train_sequential(name, data, seed=seed, device=device, **{**fixed, **point})
+        rows.append({**point, "valid_NDCG@10": run.valid["NDCG@10"], "valid_HR@10": run.valid["HR@10"],
+                     "epochs_run": len(run.curves()), "seconds": time.perf_counter() - start})
+    return pd.DataFrame(rows).sort_values("valid_NDCG@10", ascending=False, ignore_index=True)

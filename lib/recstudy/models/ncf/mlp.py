@@ -1,0 +1,83 @@
+"""The MLP model of neural collaborative filtering (He et al., WWW 2017).
+
+User and item embeddings are concatenated and fed through a tower of ReLU
+layers; a linear layer on the last hidden layer gives the logit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+# Scoring every item for a block of users materialises (users x items x first layer)
+# activations; blocks are cut so that stays below this many floats (~64 MB).
+_SCORE_BLOCK_ELEMENTS = 16_000_000
+
+
+class MLP(nn.Module):
+    """Embeddings of ``factors`` latent factors per user and per item, concatenated, then ``layers`` ReLU layers."""
+
+    # Library defaults: the first configuration every tuning budget tries (recstudy.experiments.tuning).
+    defaults: dict = {"factors": 32, "layers": (64, 32, 16), "lr": 5e-3}
+
+    def __init__(
+        self, n_users: int, n_items: int, factors: int = 8, layers: Sequence[int] = (16, 8), init_std: float = 0.01
+    ) -> None:
+        super().__init__()
+        if min(n_users, n_items, factors) <= 0:
+            raise ValueError(f"MLP needs positive n_users, n_items and factors, got {n_users}, {n_items}, {factors}")
+        layers = tuple(int(width) for width in layers)
+        if not layers or min(layers) <= 0:
+            raise ValueError(f"MLP layers must be a non-empty list of positive widths, got {layers}")
+        self.n_users, self.n_items, self.factors, self.layers = n_users, n_items, factors, layers
+        self.user_embedding = nn.Embedding(n_users, factors)
+        self.item_embedding = nn.Embedding(n_items, factors)
+        nn.init.normal_(self.user_embedding.weight, std=init_std)
+        nn.init.normal_(self.item_embedding.weight, std=init_std)
+        widths = (2 * factors, *layers)
+        self.tower = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+        self.output = nn.Linear(layers[-1], 1)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.layers[-1]
+
+    def _rest_of_tower(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.tower[1:]:
+            x = torch.relu(layer(x))
+        return x
+
+    def hidden(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer (B, layers[-1]): what NeuMF concatenates."""
+        x = torch.cat([self.user_embedding(users), self.item_embedding(items)], dim=-1)
+        return self._rest_of_tower(torch.relu(self.tower[0](x)))
+
+    def forward(self, users: torch.Tensor, items: torch.Tensor) -> torch.Tensor:
+        """Logits (B,) of the pairs (users[b], items[b])."""
+        return self.output(self.hidden(users, items)).squeeze(-1)
+
+    def hidden_all(self, users: torch.Tensor) -> torch.Tensor:
+        """Last hidden layer for every item, (B, n_items, layers[-1]).
+
+        The first layer is linear in the concatenation [p_u; q_i], so it splits into
+        a user part and an item part computed once each and added by broadcasting.
+        """
+        first = self.tower[0]
+        f = self.factors
+        user_part = self.user_embedding(users) @ first.weight[:, :f].T + first.bias  # (B, h1)
+        item_part = self.item_embedding.weight @ first.weight[:, f:].T  # (n_items, h1)
+        x = torch.relu(user_part[:, None, :] + item_part[None, :, :])
+        return self._rest_of_tower(x)
+
+    @property
+    def score_block_users(self) -> int:
+        """How many users :meth:`hidden_all` may take at once within the memory bound."""
+        return max(1, _SCORE_BLOCK_ELEMENTS // (self.n_items * self.tower[0].out_features))
+
+    def score_all(self, users: torch.Tensor) -> torch.Tensor:
+        """Logits (B, n_items) of every item for each user, in blocks of users to bound memory."""
+        step = self.score_block_users
+        blocks = [self.output(self.hidden_all(users[s : s + step])).squeeze(-1) for s in range(0, len(users), step)]
+        return torch.cat(blocks) if blocks else users.new_zeros((0, self.n_items), dtype=torch.float32)

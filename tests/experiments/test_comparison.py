@@ -1,0 +1,125 @@
+"""Summaries, confidence intervals, Holm's correction, the paired OCF-B test, tuning, runner and top-N."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from scipy import stats
+
+from recstudy.experiments.comparison import confidence_interval, holm, mean_ci_table, paired_tests, run_comparison, summarise
+from recstudy.data.interactions import IndexedInteractions
+from recstudy.experiments.methods import METHODS, fit_method, tuning_family
+from recstudy.sampling.schemes import train_ncf_with_negatives
+from recstudy.data.protocols import make_split
+from recstudy.experiments.recommend import top_n
+from recstudy.experiments.tuning import GRIDS, tune, tuning_grid
+
+
+@pytest.fixture(scope="module")
+def tiny() -> IndexedInteractions:
+    rng = np.random.default_rng(0)
+    users = np.repeat(np.arange(30), 8)
+    items = (users % 5) * 4 + rng.integers(0, 8, len(users))  # five taste groups over 28 items
+    frame = pd.DataFrame({"user": users, "item": items, "rating": 1.0, "timestamp": rng.integers(0, 10**6, len(users))})
+    return IndexedInteractions.from_frame(frame.drop_duplicates(["user", "item"]))
+
+
+def test_confidence_interval_by_hand():
+    mean, low, high = confidence_interval(np.array([1.0, 2.0, 3.0]))
+    half = stats.t.ppf(0.975, 2) * 1.0 / np.sqrt(3)
+    assert (mean, low, high) == pytest.approx((2.0, 2.0 - half, 2.0 + half))
+    assert confidence_interval(np.array([0.5])) == (0.5, 0.5, 0.5)
+
+
+def test_holm_adjustment():
+    np.testing.assert_allclose(holm(np.array([0.01, 0.04, 0.03, np.nan])), [0.03, 0.06, 0.06, np.nan])
+
+
+def _fake_results(shift: float) -> pd.DataFrame:
+    rows = []
+    for seed in range(6):
+        for model in ("GMF", "MLP", "NeuMF"):
+            base = 0.3 + 0.01 * seed
+            rows.append({"dataset": "d", "protocol": "p", "seed": seed, "method": f"{model}+uniform", "NDCG@10": base})
+            rows.append({"dataset": "d", "protocol": "p", "seed": seed, "method": f"{model}+OCF-B",
+                         "NDCG@10": base + shift + 0.001 * (seed % 3)})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("shift, verdict", [(-0.05, "OCF-B worse"), (0.05, "OCF-B better"), (0.0, "no significant difference")])
+def test_paired_test_verdicts(shift, verdict):
+    table = paired_tests(_fake_results(shift), "NDCG@10")
+    assert len(table) == 3 and (table.verdict == verdict).all()
+    assert table.difference.to_numpy() == pytest.approx(shift + 0.001, abs=0.002)
+
+
+def test_summarise_and_table():
+    results = _fake_results(0.05)
+    summary = summarise(results, ["NDCG@10"])
+    assert summary.seeds.eq(6).all()
+    assert summary.iloc[0]["method"].endswith("OCF-B")  # sorted best first
+    table = mean_ci_table(summary, "NDCG@10")
+    assert table.shape == (6, 1) and "±" in table.iloc[0, 0]
+
+
+def test_grids_give_every_family_the_same_budget():
+    families = {tuning_family(m) for m in METHODS}
+    assert families == set(GRIDS)
+    assert {len(tuning_grid(f, 3)) for f in families if f != "MostPop"} == {3}
+    with pytest.raises(ValueError, match="no grid"):
+        tuning_grid("SVD", 2)
+
+
+def test_unknown_method_and_setting_are_refused(tiny):
+    split = make_split(tiny, "holdout")
+    with pytest.raises(ValueError, match="unknown method"):
+        fit_method("SVD", split, {})
+    with pytest.raises(ValueError, match="unknown training setting"):
+        fit_method("MostPop", split, {}, settings={"epochs": 3})
+    with pytest.raises(ValueError, match="unknown negative scheme"):
+        train_ncf_with_negatives("gmf", {}, 3, 3, (np.array([0]), np.array([0])), scheme="hard")
+
+
+def test_ocfb_and_uniform_agree_until_negatives_are_replaced(tiny):
+    split = make_split(tiny, "holdout")
+    kwargs = dict(negatives_per_positive=2, epochs_per_round=1, batch_size=64, seed=4)
+    one = [train_ncf_with_negatives("gmf", {"factors": 4}, tiny.n_users, tiny.n_items, split.train_pairs, scheme=s, rounds=1, **kwargs)[0]
+           for s in ("uniform", "ocfb")]
+    assert torch.equal(one[0].user_embedding.weight, one[1].user_embedding.weight)
+    _, log = train_ncf_with_negatives("gmf", {"factors": 4}, tiny.n_users, tiny.n_items, split.train_pairs, scheme="ocfb",
+                                      rounds=3, theta=0.0, **kwargs)
+    n_negatives = 2 * len(split.train_users)
+    assert log.replaced.tolist() == [0, n_negatives, n_negatives]  # theta 0: every negative goes
+
+
+def test_tuning_and_comparison_end_to_end_on_tiny_data(tiny):
+    datasets = {"tiny": tiny}
+    methods = ["MostPop", "ItemKNN", "WMF-ALS", "GMF+uniform", "GMF+OCF-B"]
+    settings = {"tiny": {"ncf_rounds": 2, "ncf_epochs_per_round": 2, "ncf_batch_size": 64, "als_iterations": 3}}
+    grid, chosen = tune(datasets, "holdout", methods, budget=2, settings=settings)
+    assert set(chosen.family) == {"MostPop", "ItemKNN", "WMF-ALS", "GMF"}
+    for row in chosen.itertuples():
+        assert row._4 == grid[(grid.family == row.family)]["NDCG@10"].max()
+    configs = {(r.dataset, r.family): r.config_dict for r in chosen.itertuples()}
+    results = run_comparison(datasets, ["holdout", "leave-last-out"], methods, [0, 1], configs, settings)
+    assert len(results) == 2 * 2 * len(methods)
+    again = run_comparison(datasets, ["holdout"], methods, [0], configs, settings)
+    first = results[(results.protocol == "holdout") & (results.seed == 0)].reset_index(drop=True)
+    pd.testing.assert_series_equal(first["NDCG@10"], again["NDCG@10"])  # seeded: the same numbers again
+    knn = results[results.method == "ItemKNN"]
+    assert knn["NDCG@10"].between(0, 1).all() and (knn["NDCG@10"] > 0).any()
+
+
+def test_top_n_excludes_training_items_and_shows_titles(tiny):
+    split = make_split(tiny, "holdout")
+    model = fit_method("ItemKNN", split, {"neighbours": None}).model
+    items_table = pd.DataFrame({"item": tiny.item_ids, "title": [f"movie {i}" for i in tiny.item_ids]})
+    user_id = tiny.user_ids[3]
+    top = top_n(model, user_id, 5, items_table, data=tiny, exclude=split.train_pairs)
+    seen = set(tiny.item_ids[split.train_items[split.train_users == 3]])
+    assert len(top) == 5 and not seen & set(top["item"])
+    assert top.title.str.startswith("movie").all() and top.score.is_monotonic_decreasing
+    with pytest.raises(ValueError, match="unknown user"):
+        top_n(model, -5, 5, items_table, data=tiny)
