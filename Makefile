@@ -21,7 +21,10 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NAMES   := $(notdir $(basename $(NOTEBOOKS)))
 EXECUTED := $(NAMES:%=$(REPORTS)/%.ipynb)
 HTML    := $(NAMES:%=$(REPORTS)/%.html)
-LIB_SRC := $(sort $(wildcard lib/recstudy/*.py lib/recstudy/*/*.py))
+LIB_SRC := $(sort $(wildcard lib/recstudy/*.py lib/recstudy/*/*.py lib/recstudy/*/*/*.py))
+# Each notebook depends on the library files its imports reach (lib/recstudy/builddeps.py), not on all of them.
+DEPS    := $(NAMES:%=.deps/%.mk)
+KERNEL_CONFIG := .jupyter/ipython/profile_default/ipython_kernel_config.py
 
 # Jupyter, IPython and matplotlib keep their config and data inside the project.
 export JUPYTER_CONFIG_DIR  := $(CURDIR)/.jupyter/config
@@ -61,7 +64,7 @@ $(DATA): | $(ENV_STAMP)
 # --- notebooks -> executed copies -> HTML ----------------------------------
 reports: $(HTML)
 
-$(REPORTS)/%.ipynb: notebooks/%.ipynb profiles/$(PROFILE)/%.yaml $(LIB_SRC) $(DATA) $(ENV_STAMP)
+$(REPORTS)/%.ipynb: notebooks/%.ipynb profiles/$(PROFILE)/%.yaml $(DATA) $(ENV_STAMP) | $(KERNEL_CONFIG)
 	$(PY) -m recstudy.pipeline execute --profile $(PROFILE) $< $@
 
 $(REPORTS)/%.html: $(REPORTS)/%.ipynb
@@ -72,19 +75,35 @@ $(REPORTS)/index.html: $(HTML)
 
 .PRECIOUS: $(REPORTS)/%.ipynb
 
+# The library files each notebook imports, found by following its imports (standard library only,
+# so no environment is needed); written to a temporary file first so a killed make leaves none half written.
+.deps/%.mk: notebooks/%.ipynb $(LIB_SRC)
+	@mkdir -p .deps
+	@$(PYTHON) lib/recstudy/builddeps.py $< > $@.tmp && mv $@.tmp $@
+
+ifneq ($(filter-out help clean distclean,$(or $(MAKECMDGOALS),all)),)
+-include $(DEPS)
+endif
+
+# The kernel's own log stays at errors: ipykernel 7 otherwise warns at every start that its local
+# loopback TCP connection is unencrypted, once per notebook.
+$(KERNEL_CONFIG):
+	@mkdir -p $(@D)
+	echo 'c.IPKernelApp.log_level = "ERROR"  # written by make' > $@
+
 # Re-execute the notebooks in place on the quick profile: their stored outputs are what nbval checks.
-notebooks: $(DATA) $(ENV_STAMP)
+notebooks: $(DATA) $(ENV_STAMP) $(KERNEL_CONFIG)
 	for nb in $(NOTEBOOKS); do $(PY) -m recstudy.pipeline refresh --profile quick $$nb; done
 
 # --- tests -----------------------------------------------------------------
-test: $(DATA) $(ENV_STAMP)
-	$(PY) -m pytest --nbval-lax --current-env tests $(NOTEBOOKS)
+test: $(DATA) $(ENV_STAMP) $(KERNEL_CONFIG)
+	$(PY) -m pytest --nbval-lax --nbval-current-env tests $(NOTEBOOKS)
 
 test-lib: $(DATA) $(ENV_STAMP)
 	$(PY) -m pytest tests
 
-test-notebooks: $(DATA) $(ENV_STAMP)
-	$(PY) -m pytest --nbval-lax --current-env $(NOTEBOOKS)
+test-notebooks: $(DATA) $(ENV_STAMP) $(KERNEL_CONFIG)
+	$(PY) -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)
 
 # --- interactive -----------------------------------------------------------
 lab: $(DATA) $(ENV_STAMP)
@@ -94,4 +113,4 @@ clean:
 	rm -rf reports/*.ipynb reports/*.html reports/*.json reports/quick reports/.*.tmp*
 
 distclean: clean
-	rm -rf $(VENV) data .jupyter
+	rm -rf $(VENV) data .jupyter .deps
