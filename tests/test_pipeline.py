@@ -64,11 +64,25 @@ def test_failed_run_leaves_no_output_and_success_writes_all(tmp_path, profiles):
         pipeline.execute(bad, out, "quick")
     assert not out.exists() and out.with_suffix(".failed.ipynb").exists()
 
-    make_notebook(bad, "from recstudy.provenance import record_metrics\nrecord_metrics({'x_times_ten': x * 10})")
+    make_notebook(bad, "from recstudy.provenance import record_metrics\n"
+                       "record_metrics({'x_times_ten': x * 10, 'a_first_key': 0.5}, headline=['x_times_ten'])")
     pipeline.execute(bad, out, "quick")
     assert out.exists() and not out.with_suffix(".failed.ipynb").exists()
-    assert json.loads(out.with_suffix(".metrics.json").read_text()) == {"x_times_ten": 20}
+    assert json.loads(out.with_suffix(".metrics.json").read_text()) == {"a_first_key": 0.5, "x_times_ten": 20,
+                                                                        "_headline": ["x_times_ten"]}
     pipeline.to_html(out, out.with_suffix(".html"))
     index = pipeline.build_index(out.parent, "quick").read_text()
     assert "01_tiny.html" in index and "A test notebook." in index and "x_times_ten = 20" in index
+    assert "a_first_key" not in index  # only the headline the notebook chose
     assert not list(out.parent.glob(".*tmp*"))  # no temporary files left behind
+
+
+def test_headline_keys_are_checked_and_values_read_well():
+    from recstudy.provenance import record_metrics
+
+    with pytest.raises(ValueError, match=r"\['nope'\] are not among"):
+        record_metrics({"a": 1.0}, headline=["nope"])
+    assert pipeline.format_value(12000.0) == "12,000" and pipeline.format_value(3) == "3"
+    assert pipeline.format_value(0.123456) == "0.1235" and pipeline.format_value(float("nan")) == "not measured"
+    assert pipeline.headline_metrics({"b": 1, "a": 2, "_headline": ["a"]}) == {"a": 2}
+    assert pipeline.headline_metrics({"b": 1, "a": 2}) == {"b": 1, "a": 2}  # no headline named: the first keys

@@ -26,7 +26,7 @@ import nbformat
 import yaml
 
 from recstudy.config import PROFILES_DIR
-from recstudy.provenance import METRICS_FILE_ENV, git_commit
+from recstudy.provenance import HEADLINE_KEY, METRICS_FILE_ENV, git_commit
 
 PROFILES = ("full", "quick")
 
@@ -129,6 +129,25 @@ def notebook_summary(notebook: Path) -> tuple[str, str]:
     return notebook.stem, ""
 
 
+def format_value(value: Any) -> str:
+    """A metric for people: integers as integers, floats to 4 significant digits, missing as "not measured"."""
+    if isinstance(value, bool) or value is None:
+        return {True: "yes", False: "no", None: "not measured"}[value]
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "not measured"
+        return f"{value:,.0f}" if value.is_integer() and abs(value) >= 1000 else f"{value:.4g}"
+    return str(value)
+
+
+def headline_metrics(metrics: dict[str, Any], fallback: int = 4) -> dict[str, Any]:
+    """The metrics a notebook named as its headline (``record_metrics(..., headline=...)``), else its first few."""
+    keys = metrics.get(HEADLINE_KEY) or [k for k in metrics if k != HEADLINE_KEY][:fallback]
+    return {k: metrics[k] for k in keys if k in metrics}
+
+
 def build_index(reports_dir: Path, profile: str) -> Path:
     """Write ``reports_dir/index.html`` linking every NN_*.html report with its summary and key metrics."""
     rows = []
@@ -137,10 +156,10 @@ def build_index(reports_dir: Path, profile: str) -> Path:
         title, summary = notebook_summary(executed) if executed.exists() else (report.stem, "")
         metrics_path = report.with_suffix(".metrics.json")
         metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
-        shown = ", ".join(f"{k} = {v}" for k, v in list(metrics.items())[:6])
+        shown = "<br>".join(f"{html.escape(k)} = {html.escape(format_value(v))}" for k, v in headline_metrics(metrics).items())
         rows.append(
             f"<tr><td><a href='{html.escape(report.name)}'>{html.escape(report.stem)}</a></td>"
-            f"<td><b>{html.escape(title)}</b><br>{html.escape(summary)}</td><td class='m'>{html.escape(shown)}</td></tr>"
+            f"<td><b>{html.escape(title)}</b><br>{html.escape(summary)}</td><td class='m'>{shown}</td></tr>"
         )
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     page = f"""<!doctype html>
@@ -150,7 +169,7 @@ def build_index(reports_dir: Path, profile: str) -> Path:
 <h1>Reproducible recommender-systems study: reports</h1>
 <p>Profile <b>{html.escape(profile)}</b>, built {stamp} from commit <code>{html.escape(git_commit())}</code>.
 Each report records its own parameters, data checksum and package versions.</p>
-<table><tr><th>report</th><th>what it shows</th><th>key metrics</th></tr>
+<table><tr><th>report</th><th>what it shows</th><th>headline</th></tr>
 {chr(10).join(rows)}
 </table></body></html>
 """

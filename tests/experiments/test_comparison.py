@@ -11,7 +11,8 @@ from scipy import stats
 from recstudy.experiments.comparison import confidence_interval, holm, mean_ci_table, paired_tests, run_comparison, summarise
 from recstudy.data.interactions import IndexedInteractions
 from recstudy.experiments.methods import METHODS, fit_method, tuning_family
-from recstudy.sampling.schemes import train_ncf_with_negatives
+from recstudy.data.pairs import cell_codes
+from recstudy.sampling.schemes import per_positive_negatives, train_ncf_with_negatives
 from recstudy.data.protocols import make_split
 from recstudy.experiments.recommend import top_n
 from recstudy.experiments.tuning import GRIDS, tune, tuning_grid
@@ -82,16 +83,37 @@ def test_unknown_method_and_setting_are_refused(tiny):
         train_ncf_with_negatives("gmf", {}, 3, 3, (np.array([0]), np.array([0])), scheme="hard")
 
 
-def test_ocfb_and_uniform_agree_until_negatives_are_replaced(tiny):
+def test_uniform_negatives_are_drawn_per_positive_fresh_every_epoch(tiny):
+    split = make_split(tiny, "holdout")
+    users, items = split.train_pairs
+    keys = torch.unique(torch.as_tensor(cell_codes(users, items, tiny.n_items)))
+    generator = torch.Generator().manual_seed(3)
+    first = per_positive_negatives(users, keys, tiny.n_items, 4, generator)
+    second = per_positive_negatives(users, keys, tiny.n_items, 4, generator)
+    assert len(first[0]) == 4 * len(users) and np.array_equal(first[0], np.repeat(users, 4))  # each positive's own user
+    for neg_users, neg_items in (first, second):
+        assert not np.isin(cell_codes(neg_users, neg_items, tiny.n_items), keys.numpy()).any()
+    assert not np.array_equal(first[1], second[1])  # fresh draws each epoch
+    again = per_positive_negatives(users, keys, tiny.n_items, 4, torch.Generator().manual_seed(3))
+    assert np.array_equal(first[1], again[1])  # same seed, same draw
+    _, log = train_ncf_with_negatives("gmf", {"factors": 4}, tiny.n_users, tiny.n_items, split.train_pairs, scheme="uniform",
+                                      negatives_per_positive=2, rounds=2, epochs_per_round=3, batch_size=64, seed=0)
+    assert log.replaced.tolist() == [6 * len(users)] * 2
+    with pytest.raises(ValueError, match="whole number"):
+        train_ncf_with_negatives("gmf", {}, tiny.n_users, tiny.n_items, split.train_pairs, negatives_per_positive=1.5)
+
+
+def test_schemes_share_initial_weights_and_ocfb_replaces_what_it_should(tiny):
     split = make_split(tiny, "holdout")
     kwargs = dict(negatives_per_positive=2, epochs_per_round=1, batch_size=64, seed=4)
-    one = [train_ncf_with_negatives("gmf", {"factors": 4}, tiny.n_users, tiny.n_items, split.train_pairs, scheme=s, rounds=1, **kwargs)[0]
-           for s in ("uniform", "ocfb")]
-    assert torch.equal(one[0].user_embedding.weight, one[1].user_embedding.weight)
+    torch.manual_seed(4)
     _, log = train_ncf_with_negatives("gmf", {"factors": 4}, tiny.n_users, tiny.n_items, split.train_pairs, scheme="ocfb",
-                                      rounds=3, theta=0.0, **kwargs)
+                                      rounds=3, theta=1e-9, **kwargs)
     n_negatives = 2 * len(split.train_users)
-    assert log.replaced.tolist() == [0, n_negatives, n_negatives]  # theta 0: every negative goes
+    assert log.replaced.tolist() == [0, n_negatives, n_negatives]  # a tiny theta: every negative goes
+    with pytest.raises(ValueError, match="remove every negative"):
+        train_ncf_with_negatives("gmf", {"factors": 4}, tiny.n_users, tiny.n_items, split.train_pairs, scheme="ocfb",
+                                 rounds=2, theta=0.0, **kwargs)
 
 
 def test_tuning_and_comparison_end_to_end_on_tiny_data(tiny):

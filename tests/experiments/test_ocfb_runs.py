@@ -64,3 +64,19 @@ def test_run_experiment_gives_tidy_tables():
     assert set(e.predictions.seed) == {0, 1} and e.losses.epoch.max() == 1
     with pytest.raises(ValueError, match="unknown variant"):
         run_experiment(table, "gmf", {}, variants=["boost"])
+
+
+def test_closing_sentences_say_not_tested_when_nothing_was_measured():
+    from recstudy.experiments.ocfb_runs import heldout_sentence, premise_sentence
+
+    pooled = pd.DataFrame({"replaced": [0, 500], "removed_heldout": [0, 30], "share_removed": [np.nan, 0.06],
+                           "share_chance": [0.02, 0.02], "ratio_pooled": [np.nan, 3.0], "p_value": [np.nan, 1e-6]},
+                          index=pd.Index([1.5, 1.0], name="ratio"))
+    text = premise_sentence(pooled, "toy")
+    assert "n = 1.5x: no negative was removed, so the premise was not tested" in text
+    assert "premise holds" in text and "not supported" not in text
+    assert "was not tested here" in premise_sentence(pooled.iloc[:1], "toy")
+    assert "not supported at the 1% level" in premise_sentence(pooled.iloc[1:].assign(p_value=0.5), "toy")
+    columns = pd.MultiIndex.from_tuples([("heldout_NDCG@10", "mean")])
+    heldout = pd.DataFrame([[np.nan], [0.1]], index=pd.MultiIndex.from_tuples([("OCF-B", 1.0), ("control", 1.0)]), columns=columns)
+    assert "not measured" in heldout_sentence(heldout, "toy", 1.0)

@@ -7,7 +7,8 @@ import pytest
 import torch
 from sklearn.metrics.pairwise import cosine_similarity
 
-from recstudy.models.baselines.bpr_mf import BPRMF, bpr_batches, bpr_loss, sample_unobserved_items, train_bpr
+from recstudy.models.baselines.bpr_mf import BPRMF, bpr_batches, bpr_loss, train_bpr
+from recstudy.sampling.negatives import sample_unobserved_items
 from recstudy.models.baselines.item_knn import ItemKNN, cosine_item_similarity, keep_top_neighbours
 from recstudy.models.baselines.popularity import MostPopular
 from recstudy.models.baselines.user_cf import UserCF
@@ -110,3 +111,12 @@ def test_bpr_training_ranks_positives_above_negatives():
     assert scores[positive].mean() > scores[~positive].mean()
     with pytest.raises(ValueError, match="user indices"):
         train_bpr(model, np.array([7]), np.array([0]), epochs=1)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_negative_sampler_serves_cuda_tensors_from_a_cpu_generator():
+    keys = torch.unique(torch.as_tensor(USERS * 5 + ITEMS)).cuda()
+    users = torch.as_tensor(np.repeat(np.arange(4), 50)).cuda()
+    on_gpu = sample_unobserved_items(users, keys, 5, torch.Generator().manual_seed(0))
+    on_cpu = sample_unobserved_items(users.cpu(), keys.cpu(), 5, torch.Generator().manual_seed(0))
+    assert on_gpu.device.type == "cuda" and torch.equal(on_gpu.cpu(), on_cpu)

@@ -11,8 +11,8 @@ from recstudy.models.ncf.neumf import NeuMF
 
 CONFIGS = {
     "gmf": {"factors": 3},
-    "mlp": {"factors": 3, "layers": (8, 4)},
-    "neumf": {"mf_factors": 3, "mlp_factors": 2, "layers": (6, 4)},
+    "mlp": {"layers": (8, 4)},
+    "neumf": {"mf_factors": 3, "layers": (6, 4)},
 }
 
 
@@ -45,14 +45,28 @@ def test_unknown_model_and_bad_config_are_named():
         build_model("ncf", 3, 3)
     with pytest.raises(ValueError, match="bad configuration for model 'gmf'"):
         build_model("gmf", 3, 3, layers=(4,))
-    with pytest.raises(ValueError, match="positive"):
-        build_model("mlp", 3, 3, factors=2, layers=())
+    for layers in ((), (8,), (7, 4), (8, 0)):
+        with pytest.raises(ValueError, match="MLP layers"):
+            build_model("mlp", 3, 3, layers=layers)
+    with pytest.raises(ValueError, match="bad configuration for model 'mlp'"):
+        build_model("mlp", 3, 3, factors=4, layers=(8, 4))  # the embedding size comes from layers[0]
+    with pytest.raises(ValueError, match="not an NCF model"):
+        build_model("SASRec", 3, 3)
+
+
+def test_mlp_follows_he_et_al_layer_convention():
+    model = build_model("MLP", 5, 6, layers=(8, 4))
+    assert model.user_embedding.embedding_dim == model.item_embedding.embedding_dim == 4
+    assert [(l.in_features, l.out_features) for l in model.tower] == [(8, 4)]
+    assert model.output.in_features == 4
+    neumf = build_model("NeuMF", 5, 6, mf_factors=3, layers=(16, 8, 4))
+    assert neumf.mlp.factors == 8 and neumf.output.in_features == 3 + 4
 
 
 def test_neumf_from_pretrained_averages_the_two_models():
     torch.manual_seed(0)
     gmf = build_model("gmf", 5, 6, factors=2)
-    mlp = build_model("mlp", 5, 6, factors=3, layers=(4, 2))
+    mlp = build_model("mlp", 5, 6, layers=(6, 2))
     neumf = NeuMF.from_pretrained(gmf, mlp, alpha=0.5)
     users, items = torch.tensor([0, 1, 4]), torch.tensor([5, 2, 0])
     expected = 0.5 * gmf(users, items) + 0.5 * mlp(users, items)

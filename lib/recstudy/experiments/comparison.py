@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from recstudy.data.interactions import IndexedInteractions
+from recstudy.evaluation.significance import confidence_interval
 from recstudy.experiments.methods import NCF_MODELS, Task, run_tasks
 
 
@@ -46,16 +47,6 @@ def run_comparison(
     """Fit and evaluate every method on every dataset, protocol and seed; one tidy row per run."""
     tasks = comparison_tasks(list(datasets), protocols, methods, seeds, configs, settings, k=k, device=device)
     return pd.DataFrame(run_tasks(tasks, datasets, workers=workers))
-
-
-def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean and the t-based ``level`` confidence interval of the mean (zero width for one value or no spread)."""
-    values = np.asarray(values, dtype=float)
-    mean = float(values.mean())
-    if len(values) < 2:
-        return mean, mean, mean
-    half = stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return mean, mean - half, mean + half
 
 
 def summarise(results: pd.DataFrame, metrics: list[str], level: float = 0.95) -> pd.DataFrame:

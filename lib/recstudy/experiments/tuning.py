@@ -39,14 +39,14 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
         model_defaults("GMF"), {"factors": 8, "lr": 5e-3}, {"factors": 64, "lr": 2e-3}, {"factors": 16, "lr": 1e-2},
     ],
     "MLP": [
-        model_defaults("MLP"), {"factors": 4, "layers": (8, 4), "lr": 5e-3},
-        {"factors": 16, "layers": (32, 16, 8), "lr": 2e-3}, {"factors": 64, "layers": (128, 64, 32), "lr": 2e-3},
+        model_defaults("MLP"), {"layers": (8, 4), "lr": 5e-3},
+        {"layers": (32, 16, 8), "lr": 2e-3}, {"layers": (128, 64, 32), "lr": 2e-3},
     ],
     "NeuMF": [
         model_defaults("NeuMF"),
-        {"mf_factors": 4, "mlp_factors": 4, "layers": (8, 4), "lr": 5e-3},
-        {"mf_factors": 32, "mlp_factors": 32, "layers": (64, 32, 16), "lr": 2e-3},
-        {"mf_factors": 8, "mlp_factors": 8, "layers": (16, 8), "lr": 1e-2},
+        {"mf_factors": 4, "layers": (8, 4), "lr": 5e-3},
+        {"mf_factors": 32, "layers": (64, 32, 16), "lr": 2e-3},
+        {"mf_factors": 8, "layers": (16, 8), "lr": 1e-2},
     ],
 }
 

@@ -32,7 +32,7 @@ def plot_interactions_over_time(datasets: dict[str, pd.DataFrame], freq: str = "
             continue
         counts = pd.Series(1, index=pd.to_datetime(known.timestamp, unit="s")).resample(freq).sum()
         ax.plot(counts.index, counts.to_numpy(), label=f"{name} ({len(known):,} interactions)")
-    ax.set(yscale="log", ylabel=f"interactions per {'week' if freq == 'W' else freq}", title="Interactions over time")
+    ax.set(yscale="log", xlabel="date", ylabel=f"interactions per {'week' if freq == 'W' else freq}", title="Interactions over time")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

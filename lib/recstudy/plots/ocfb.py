@@ -25,6 +25,13 @@ def _ratio_label(ratio: float) -> str:
     return f"n = {ratio:g}x positives"
 
 
+def _finish(ax: plt.Axes, xlabel: str, ylabel: str, title: str) -> None:
+    """Labels, title, grid and legend: how every figure of this module ends."""
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+
+
 def plot_term_panels(terms: pd.DataFrame, title: str = "", metrics: Sequence[str] = PANEL_METRICS) -> plt.Figure:
     """Five panels (AUC, positive/negative precision, positive/negative recall) against the OCF-B term.
 
@@ -40,7 +47,7 @@ def plot_term_panels(terms: pd.DataFrame, title: str = "", metrics: Sequence[str
                     label=f"{variant}, {_ratio_label(ratio)}")
             ax.fill_between(stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"], color=colours[ratio], alpha=0.15)
         ax.set_title(PANEL_TITLES.get(metric, metric))
-        ax.set_xlabel("term")
+        ax.set_xlabel("OCF-B term")
         ax.grid(alpha=0.3)
     np.atleast_1d(axes)[0].legend(fontsize=7, loc="lower right")
     if title:
@@ -77,11 +84,7 @@ def plot_loss_curves(losses: pd.DataFrame, title: str = "") -> plt.Figure:
         mean = group.assign(x=x).groupby("x").loss.mean()
         ax.plot(mean.index, mean.values, VARIANT_STYLES.get(variant, "--"), color=colours[ratio], lw=1,
                 label=f"{variant}, {_ratio_label(ratio)}")
-    ax.set_xlabel("epoch (terms one after another)")
-    ax.set_ylabel("training BCE loss")
-    ax.set_title(title or "training loss")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    _finish(ax, "epoch (terms one after another)", "training BCE loss per pair", title or "training loss")
     return fig
 
 
@@ -93,11 +96,7 @@ def plot_premise(premise: pd.DataFrame, title: str = "") -> plt.Figure:
         ax.errorbar(g.index, g.ratio_mean, yerr=g.ratio_sd, marker="o", ms=3, capsize=2, label=f"{_ratio_label(ratio)} (mean +- sd over seeds)")
         ax.plot(g.index, g.ratio_pooled, "x", color=ax.lines[-1].get_color())
     ax.axhline(1.0, color="k", lw=0.8, ls="--")
-    ax.set_xlabel("term")
-    ax.set_ylabel("held-out share: removed / chance")
-    ax.set_title(title or "Do removed negatives hide real positives? (x: pooled over seeds)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    _finish(ax, "OCF-B term", "held-out share: removed / chance", title or "Do removed negatives hide real positives? (x: pooled over seeds)")
     return fig
 
 
@@ -110,11 +109,7 @@ def plot_metric_by_term(terms: pd.DataFrame, metric: str, title: str = "", ax: p
         stats = group.groupby("term")[metric].agg(["mean", "std"]).fillna({"std": 0.0})
         ax.errorbar(stats.index, stats["mean"], yerr=stats["std"], fmt=VARIANT_STYLES.get(variant, "--"),
                     color=colours[ratio], capsize=2, lw=1, label=f"{variant}, {_ratio_label(ratio)}")
-    ax.set_xlabel("term")
-    ax.set_ylabel(metric)
-    ax.set_title(title or metric)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    _finish(ax, "OCF-B term", metric, title or metric)
     return ax
 
 
@@ -126,9 +121,5 @@ def plot_epoch_curves(curves: pd.DataFrame, value: str, by: str, title: str = ""
         stats = group.groupby("epoch")[value].agg(["mean", "std"]).fillna({"std": 0.0})
         ax.plot(stats.index, stats["mean"], label=f"{by} = {key}")
         ax.fill_between(stats.index, stats["mean"] - stats["std"], stats["mean"] + stats["std"], alpha=0.15)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(value)
-    ax.set_title(title or value)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    _finish(ax, "epoch", value, title or value)
     return ax

@@ -26,8 +26,9 @@ def plot_learning_curves(curves: pd.DataFrame, x: str = "epoch") -> plt.Figure:
         first = seed == curves.loc[curves.model == model, "seed"].min()
         for ax, y in zip(axes, ("loss", "valid_NDCG@10")):
             ax.plot(run[x], run[y], color=colours[model], alpha=0.7, lw=1.2, label=model if first else None)
-    axes[0].set(xlabel=x, ylabel="training loss (per phase)", title="Training loss")
-    axes[1].set(xlabel=x, ylabel="validation NDCG@10", title="Validation NDCG@10")
+    xlabel = {"epoch": "epoch", "elapsed": "training time (s)"}.get(x, x)
+    axes[0].set(xlabel=xlabel, ylabel="training loss per position (per phase)", title="Training loss")
+    axes[1].set(xlabel=xlabel, ylabel="validation NDCG@10", title="Validation NDCG@10")
     for ax in axes:
         ax.grid(alpha=0.3)
     axes[1].legend(fontsize=8)
@@ -56,8 +57,9 @@ def plot_gan_losses(gan_log: pd.DataFrame) -> plt.Figure:
         axes[0].plot(run.adversarial_epoch, run.generator_loss, label=f"seed {seed}")
         axes[1].plot(run.adversarial_epoch, run.discriminator_loss)
         axes[2].plot(run.adversarial_epoch, run.discriminator_accuracy)
-    for ax, title in zip(axes, ("generator loss (PG + MLE)", "discriminator loss (BCE)", "discriminator accuracy")):
-        ax.set(xlabel="adversarial epoch", title=title)
+    for ax, title, ylabel in zip(axes, ("generator loss (PG + MLE)", "discriminator loss (BCE)", "discriminator accuracy"),
+                                 ("loss per position", "BCE per pair", "share of pairs told apart")):
+        ax.set(xlabel="adversarial epoch", ylabel=ylabel, title=title)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     fig.tight_layout()

@@ -11,6 +11,7 @@ weighted sample without replacement).
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from recstudy.data.pairs import cell_codes, check_pairs
 
@@ -111,3 +112,28 @@ def popularity_weights(items: np.ndarray, n_items: int, exponent: float = 0.75) 
     """Item weights ``count(item) ** exponent`` from the positives' items (word2vec's 0.75 by default)."""
     counts = np.bincount(np.asarray(items, dtype=np.int64), minlength=n_items).astype(np.float64)
     return counts**exponent
+
+
+def sample_unobserved_items(
+    users: torch.Tensor, positive_keys: torch.Tensor, n_items: int, generator: torch.Generator, max_rounds: int = 20
+) -> torch.Tensor:
+    """One item per entry of ``users``, uniform among the items the user has no positive with.
+
+    ``positive_keys`` is the sorted tensor of the cell codes of all positives.
+    Draws are redrawn where they hit a positive (at most ``max_rounds`` times; a user with
+    almost every item positive may keep a positive after that, which the loss tolerates).
+    Draws come from ``generator`` on its own device and move to the users' device, so a CPU
+    generator serves CUDA tensors too (the same seed gives the same draws on any device).
+    """
+    def draw(size) -> torch.Tensor:
+        return torch.randint(n_items, size, generator=generator, device=generator.device).to(users.device)
+
+    items = draw(users.shape)
+    for _ in range(max_rounds):
+        keys = cell_codes(users, items, n_items)
+        where = torch.searchsorted(positive_keys, keys).clamp_max(len(positive_keys) - 1)
+        hit = positive_keys[where] == keys
+        if not hit.any():
+            break
+        items[hit] = draw((int(hit.sum()),))
+    return items

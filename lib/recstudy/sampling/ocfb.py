@@ -32,7 +32,9 @@ from recstudy.data.pairs import cell_codes
 from recstudy.sampling.negatives import Pairs, negative_count, sample_negatives
 from recstudy.evaluation.paper_metrics import protocol_metrics, stratified_test_mask
 
-ERRORS = ("absolute", "pseudo_residual")
+# The smallest error each kind can take: a theta at or below it removes every negative at every term.
+ERROR_FLOOR = {"absolute": 0.0, "pseudo_residual": 1.0}
+ERRORS = tuple(ERROR_FLOOR)
 FIXED_METRICS = ("AUC", "accuracy", "precision_positive", "recall_positive", "precision_negative", "recall_negative")
 
 
@@ -53,6 +55,19 @@ def negative_errors(probabilities: np.ndarray, error: str = "absolute") -> np.nd
         with np.errstate(divide="ignore"):
             return 1.0 / (1.0 - p)
     raise ValueError(f"unknown OCF-B error {error!r}: use one of {list(ERRORS)}")
+
+
+
+
+def check_theta(theta: float, error: str) -> None:
+    """Refuse a theta that no negative can stay below (every negative would be replaced each term)."""
+    if error not in ERROR_FLOOR:
+        raise ValueError(f"unknown OCF-B error {error!r}: use one of {list(ERROR_FLOOR)}")
+    floor = ERROR_FLOOR[error]
+    if not np.isfinite(theta) or theta <= floor:
+        upper = "1]" if error == "absolute" else "inf)"
+        raise ValueError(f"theta={theta!r} would remove every negative: {error} errors are >= {floor:g}, "
+                         f"so theta must lie in ({floor:g}, {upper}")
 
 
 @dataclass
@@ -88,6 +103,7 @@ def ocfb_resample(
     ``exclude``, and never duplicates. The count of negatives is preserved and
     each replacement takes the removed negative's slot.
     """
+    check_theta(theta, error)
     users, items = (np.asarray(a, dtype=np.int64).copy() for a in negatives)
     errors = negative_errors(probabilities, error)
     if errors.shape != users.shape:
@@ -183,8 +199,7 @@ def run_ocfb(
     cells, and, with ``rank_heldout``, full-ranking metrics of the held-out
     positives against every cell not in T, a protocol OCF-B cannot influence.
     """
-    if error not in ERRORS:
-        raise ValueError(f"unknown OCF-B error {error!r}: use one of {list(ERRORS)}")
+    check_theta(theta, error)
     if terms < 0:
         raise ValueError(f"terms must be non-negative, got {terms}")
     if pretrain and (model_name.lower() != "neumf" or warm_start):

@@ -1,21 +1,23 @@
 """GMF / MLP / NeuMF trained on training positives with one of three negative schemes.
 
-The comparison needs Paper A's models trained on a protocol's training positives
-only (no 70/30 split inside, unlike :func:`recstudy.sampling.ocfb.run_ocfb`, which
-reproduces the paper's own protocol). Training runs in ``rounds`` rounds of
-``epochs_per_round`` epochs, continuing the same weights and optimiser; before
-every round after the first the negatives change by the scheme:
+The comparison needs Paper A's models trained on a protocol's training positives only
+(no 70/30 split inside, unlike :func:`recstudy.sampling.ocfb.run_ocfb`, which reproduces
+the paper's own protocol). Training runs ``rounds`` rounds of ``epochs_per_round``
+epochs, continuing the same weights and optimiser. The schemes:
 
-- ``uniform``: all negatives are redrawn uniformly among unobserved cells (the
-  usual NCF recipe of fresh negatives);
-- ``ocfb``: OCF-B's step (:func:`recstudy.sampling.ocfb.ocfb_resample`): only the negatives
-  the model scores at or above ``theta`` are replaced by fresh uniform draws, the
-  others are kept;
-- ``popularity``: all negatives are redrawn with item weights count ** 0.75.
+- ``uniform``: the NCF recipe (He et al., WWW 2017, ``get_train_instances`` in the
+  authors' code): for every training positive (u, i), ``negatives_per_positive`` items
+  drawn uniformly among the items u has no training positive with, drawn afresh every
+  epoch;
+- ``ocfb``: Paper A's OCF-B with its "n random unobserved pairs": ``negatives_per_positive``
+  x (number of positives) cells drawn uniformly over the whole unobserved user x item
+  grid; before every round after the first, the negatives the model scores at or above
+  ``theta`` are replaced by fresh draws (:func:`recstudy.sampling.ocfb.ocfb_resample`),
+  the others kept;
+- ``popularity``: grid-wide draws as for ``ocfb`` but with item weights count ** 0.75,
+  all redrawn before every round.
 
-With the same seed, ``uniform`` and ``ocfb`` start from the same weights and the same
-first negatives and see the same first round, so they differ only in which
-negatives are replaced: a paired comparison.
+With the same seed every scheme starts from the same initial weights.
 """
 
 from __future__ import annotations
@@ -26,12 +28,21 @@ import numpy as np
 import pandas as pd
 import torch
 
-from recstudy.utils import to_probability
+from recstudy.data.pairs import cell_codes
 from recstudy.models.ncf.train import build_model, predict_logits, train_pointwise
-from recstudy.sampling.negatives import popularity_weights, sample_negatives
+from recstudy.sampling.negatives import popularity_weights, sample_negatives, sample_unobserved_items
 from recstudy.sampling.ocfb import ocfb_resample
+from recstudy.utils import to_probability
 
 NEGATIVE_SCHEMES: tuple[str, ...] = ("uniform", "ocfb", "popularity")
+
+
+def per_positive_negatives(pos_users: np.ndarray, positive_keys: torch.Tensor, n_items: int, per_positive: int,
+                           generator: torch.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``per_positive`` negatives for every positive, each an item its user has no positive with (He et al.'s draw)."""
+    users = torch.as_tensor(np.repeat(pos_users, per_positive))
+    items = sample_unobserved_items(users, positive_keys, n_items, generator)
+    return users.numpy(), items.numpy()
 
 
 def train_ncf_with_negatives(
@@ -53,7 +64,7 @@ def train_ncf_with_negatives(
     device: str = "cpu",
     validate: Callable[[torch.nn.Module], float] | None = None,
 ) -> tuple[torch.nn.Module, pd.DataFrame]:
-    """Train a fresh ``model_name`` model; returns it and one row per round (loss, replaced negatives, seconds).
+    """Train a fresh ``model_name`` model; returns it and one row per round (loss, negatives replaced, seconds).
 
     ``validate(model)`` (e.g. NDCG@10 on a validation split), if given, is recorded after every round.
     """
@@ -63,46 +74,52 @@ def train_ncf_with_negatives(
         raise ValueError(f"rounds and epochs_per_round must be positive, got {rounds} and {epochs_per_round}")
     if negatives_per_positive <= 0:
         raise ValueError(f"negatives_per_positive must be positive, got {negatives_per_positive}")
+    if scheme == "uniform" and float(negatives_per_positive) != int(negatives_per_positive):
+        raise ValueError(f"the uniform scheme draws a whole number of negatives per positive, got {negatives_per_positive}")
     pos_users, pos_items = (np.asarray(a, dtype=np.int64) for a in positives)
     rng = np.random.default_rng(seed)
+    generator = torch.Generator().manual_seed(seed)
+    positive_keys = torch.unique(torch.as_tensor(cell_codes(pos_users, pos_items, n_items)))  # sorted
     weights = popularity_weights(pos_items, n_items) if scheme == "popularity" else None
-    ratio = float(negatives_per_positive)
 
-    def draw() -> tuple[np.ndarray, np.ndarray]:
-        return sample_negatives(n_users, n_items, (pos_users, pos_items), ratio, rng, item_weights=weights)
+    def draw_over_grid() -> tuple[np.ndarray, np.ndarray]:
+        return sample_negatives(n_users, n_items, (pos_users, pos_items), float(negatives_per_positive), rng,
+                                item_weights=weights)
 
     torch.manual_seed(seed)
     model = build_model(model_name, n_users, n_items, **model_config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    neg_users, neg_items = draw()
+    negatives = None if scheme == "uniform" else draw_over_grid()
     rows = []
     for round_index in range(rounds):
         replaced = 0
-        if round_index > 0:
-            if scheme == "ocfb":
-                probabilities = to_probability(predict_logits(model, neg_users, neg_items, device=device))
-                step = ocfb_resample(
-                    (neg_users, neg_items), probabilities, theta, n_users=n_users, n_items=n_items,
-                    positives=(pos_users, pos_items), rng=rng,
-                )
-                neg_users, neg_items, replaced = step.users, step.items, step.n_replaced
-            else:
-                neg_users, neg_items = draw()
-                replaced = len(neg_users)
-        users = np.r_[pos_users, neg_users]
-        items = np.r_[pos_items, neg_items]
-        labels = np.r_[np.ones(len(pos_users)), np.zeros(len(neg_users))]
-        history = train_pointwise(
-            model, users, items, labels, epochs=epochs_per_round, batch_size=batch_size, seed=seed * 1000 + round_index,
-            device=device, optimizer=optimizer,
-        )
-        rows.append({
-            "round": round_index, "replaced": replaced, "loss": history.losses[-1],
-            "seconds_per_epoch": history.seconds_per_epoch, "seconds": sum(history.seconds),
-        })
+        if round_index > 0 and scheme == "ocfb":
+            probabilities = to_probability(predict_logits(model, *negatives, device=device))
+            step = ocfb_resample(negatives, probabilities, theta, n_users=n_users, n_items=n_items,
+                                 positives=(pos_users, pos_items), rng=rng)
+            negatives, replaced = (step.users, step.items), step.n_replaced
+        elif round_index > 0 and scheme == "popularity":
+            negatives = draw_over_grid()
+            replaced = len(negatives[0])
+        losses, seconds = [], []
+        for epoch in range(epochs_per_round):
+            if scheme == "uniform":  # fresh negatives for every epoch
+                negatives = per_positive_negatives(pos_users, positive_keys, n_items, int(negatives_per_positive), generator)
+                replaced += len(negatives[0])
+            users, items = np.r_[pos_users, negatives[0]], np.r_[pos_items, negatives[1]]
+            labels = np.r_[np.ones(len(pos_users)), np.zeros(len(negatives[0]))]
+            history = train_pointwise(model, users, items, labels, epochs=1, batch_size=batch_size,
+                                      seed=seed * 1000 + round_index * epochs_per_round + epoch, device=device,
+                                      optimizer=optimizer)
+            losses.append(history.losses[-1])
+            seconds.append(sum(history.seconds))
+        rows.append({"round": round_index, "replaced": replaced, "loss": losses[-1],
+                     "seconds_per_epoch": float(np.median(seconds)), "seconds": float(np.sum(seconds))})
         if validate is not None:
             model.eval()
             with torch.no_grad():
                 rows[-1]["validation"] = float(validate(model))
     model.eval()
-    return model, pd.DataFrame(rows)
+    log = pd.DataFrame(rows)
+    log.attrs["epochs_per_round"] = epochs_per_round
+    return model, log

@@ -20,6 +20,7 @@ from torch.nn import functional as F
 
 from recstudy.training import TrainHistory, fit
 from recstudy.data.pairs import cell_codes, check_pairs
+from recstudy.sampling.negatives import sample_unobserved_items
 
 
 class BPRMF(nn.Module):
@@ -44,26 +45,6 @@ class BPRMF(nn.Module):
     def score_all(self, users: torch.Tensor) -> torch.Tensor:
         users = users.to(self.user_factors.weight.device)
         return self.user_factors(users) @ self.item_factors.weight.T + self.item_bias.weight.T
-
-
-def sample_unobserved_items(
-    users: torch.Tensor, positive_keys: torch.Tensor, n_items: int, generator: torch.Generator, max_rounds: int = 20
-) -> torch.Tensor:
-    """One item per entry of ``users``, uniform among the items the user has no positive with.
-
-    ``positive_keys`` is the sorted tensor of the cell codes of all positives.
-    Draws are redrawn where they hit a positive (at most ``max_rounds`` times; a user with
-    almost every item positive may keep a positive after that, which the loss tolerates).
-    """
-    items = torch.randint(n_items, users.shape, generator=generator, device=users.device)
-    for _ in range(max_rounds):
-        keys = cell_codes(users, items, n_items)
-        where = torch.searchsorted(positive_keys, keys).clamp_max(len(positive_keys) - 1)
-        hit = positive_keys[where] == keys
-        if not hit.any():
-            break
-        items[hit] = torch.randint(n_items, (int(hit.sum()),), generator=generator, device=users.device)
-    return items
 
 
 def bpr_batches(

@@ -1,7 +1,16 @@
-"""The MLP model of neural collaborative filtering (He et al., WWW 2017).
+"""The MLP model of neural collaborative filtering (He et al., "Neural Collaborative Filtering", WWW 2017).
 
-User and item embeddings are concatenated and fed through a tower of ReLU
-layers; a linear layer on the last hidden layer gives the logit.
+User and item embeddings are concatenated and fed through a tower of ReLU layers; a
+linear layer on the last hidden layer gives the logit. ``layers`` follows the authors'
+convention (their MLP.py): ``layers[0]`` is the width of the concatenation, so each
+embedding has ``layers[0] // 2`` factors, and ``Linear(layers[i] -> layers[i+1])`` + ReLU
+follow; the last width is the number of predictive factors. The paper's towers halve
+each layer (e.g. 64, 32, 16, 8); other widths are accepted.
+
+Departures: Adam with the study's one training loop (the paper also uses Adam); no L2
+regularisation by default (their code exposes it as ``reg_layers``, all 0 by default);
+embeddings initialised N(0, 0.01) as in the paper, linear layers with PyTorch's default
+(their code uses Glorot uniform).
 """
 
 from __future__ import annotations
@@ -17,27 +26,26 @@ _SCORE_BLOCK_ELEMENTS = 16_000_000
 
 
 class MLP(nn.Module):
-    """Embeddings of ``factors`` latent factors per user and per item, concatenated, then ``layers`` ReLU layers."""
+    """Embeddings of ``layers[0] // 2`` factors per user and per item, concatenated, then a ReLU tower ``layers``."""
 
     # Library defaults: the first configuration every tuning budget tries (recstudy.experiments.tuning).
-    defaults: dict = {"factors": 32, "layers": (64, 32, 16), "lr": 5e-3}
+    defaults: dict = {"layers": (64, 32, 16), "lr": 5e-3}
 
-    def __init__(
-        self, n_users: int, n_items: int, factors: int = 8, layers: Sequence[int] = (16, 8), init_std: float = 0.01
-    ) -> None:
+    def __init__(self, n_users: int, n_items: int, layers: Sequence[int] = (16, 8), init_std: float = 0.01) -> None:
         super().__init__()
-        if min(n_users, n_items, factors) <= 0:
-            raise ValueError(f"MLP needs positive n_users, n_items and factors, got {n_users}, {n_items}, {factors}")
         layers = tuple(int(width) for width in layers)
-        if not layers or min(layers) <= 0:
-            raise ValueError(f"MLP layers must be a non-empty list of positive widths, got {layers}")
+        if len(layers) < 2 or min(layers) <= 0 or layers[0] % 2:
+            raise ValueError(f"MLP layers must be >= 2 positive widths whose first (the concatenated user and item "
+                             f"embeddings) is even, e.g. (16, 8), got {layers}")
+        if min(n_users, n_items) <= 0:
+            raise ValueError(f"MLP needs positive n_users and n_items, got {n_users}, {n_items}")
+        factors = layers[0] // 2
         self.n_users, self.n_items, self.factors, self.layers = n_users, n_items, factors, layers
         self.user_embedding = nn.Embedding(n_users, factors)
         self.item_embedding = nn.Embedding(n_items, factors)
         nn.init.normal_(self.user_embedding.weight, std=init_std)
         nn.init.normal_(self.item_embedding.weight, std=init_std)
-        widths = (2 * factors, *layers)
-        self.tower = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
+        self.tower = nn.ModuleList(nn.Linear(a, b) for a, b in zip(layers[:-1], layers[1:]))
         self.output = nn.Linear(layers[-1], 1)
 
     @property

@@ -1,4 +1,10 @@
-"""NeuMF: GMF and MLP with their own embeddings, last hidden layers concatenated (He et al., WWW 2017)."""
+"""NeuMF: GMF and MLP with their own embeddings, last hidden layers concatenated (He et al., WWW 2017).
+
+``layers`` is the MLP branch's tower in the authors' convention (see :mod:`.mlp`: ``layers[0]``
+is the concatenation width, so the branch's embeddings have ``layers[0] // 2`` factors).
+Departures: as for GMF and MLP; the pretrained variant fine-tunes with Adam at a tenth of
+the learning rate instead of the paper's plain SGD (see ``recstudy.models.ncf.train``).
+"""
 
 from __future__ import annotations
 
@@ -12,24 +18,23 @@ from recstudy.models.ncf.mlp import MLP
 
 
 class NeuMF(nn.Module):
-    """A GMF branch (``mf_factors``) and an MLP branch (``mlp_factors``, ``layers``) under one linear output."""
+    """A GMF branch (``mf_factors``) and an MLP branch (tower ``layers``) under one linear output."""
 
     # Library defaults: the first configuration every tuning budget tries (recstudy.experiments.tuning).
-    defaults: dict = {"mf_factors": 16, "mlp_factors": 16, "layers": (32, 16, 8), "lr": 5e-3}
+    defaults: dict = {"mf_factors": 16, "layers": (32, 16, 8), "lr": 5e-3}
 
     def __init__(
         self,
         n_users: int,
         n_items: int,
         mf_factors: int = 8,
-        mlp_factors: int = 8,
         layers: Sequence[int] = (16, 8),
         init_std: float = 0.01,
     ) -> None:
         super().__init__()
         self.n_users, self.n_items = n_users, n_items
         self.gmf = GMF(n_users, n_items, mf_factors, init_std=init_std)
-        self.mlp = MLP(n_users, n_items, mlp_factors, layers, init_std=init_std)
+        self.mlp = MLP(n_users, n_items, layers, init_std=init_std)
         # The branches' own output layers are unused; NeuMF's output reads both hidden layers.
         self.gmf.output.requires_grad_(False)
         self.mlp.output.requires_grad_(False)
@@ -47,7 +52,7 @@ class NeuMF(nn.Module):
             raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
         if (gmf.n_users, gmf.n_items) != (mlp.n_users, mlp.n_items):
             raise ValueError("GMF and MLP were trained on different numbers of users or items")
-        model = cls(gmf.n_users, gmf.n_items, gmf.factors, mlp.factors, mlp.layers)
+        model = cls(gmf.n_users, gmf.n_items, gmf.factors, mlp.layers)
         model.gmf.load_state_dict(gmf.state_dict())
         model.mlp.load_state_dict(mlp.state_dict())
         with torch.no_grad():

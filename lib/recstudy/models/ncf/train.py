@@ -108,7 +108,6 @@ def train_neumf_pretrained(
     labels: np.ndarray,
     *,
     mf_factors: int,
-    mlp_factors: int,
     layers: tuple[int, ...],
     epochs: int,
     lr: float,
@@ -126,7 +125,7 @@ def train_neumf_pretrained(
     """
     torch.manual_seed(seed)
     gmf = GMF(n_users, n_items, mf_factors)
-    mlp = MLP(n_users, n_items, mlp_factors, layers)
+    mlp = MLP(n_users, n_items, layers)
     histories = {
         "gmf": train_pointwise(gmf, users, items, labels, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, device=device),
         "mlp": train_pointwise(mlp, users, items, labels, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed + 1, device=device),
