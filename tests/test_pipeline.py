@@ -65,11 +65,14 @@ def test_failed_run_leaves_no_output_and_success_writes_all(tmp_path, profiles):
     assert not out.exists() and out.with_suffix(".failed.ipynb").exists()
 
     make_notebook(bad, "from recstudy.provenance import record_metrics\n"
-                       "record_metrics({'x_times_ten': x * 10, 'a_first_key': 0.5}, headline=['x_times_ten'])")
+                       "record_metrics({'x_times_ten': x * 10, 'a_first_key': 0.5}, headline=['x_times_ten'], "
+                       "timings={'seconds': 1.23456})")
     pipeline.execute(bad, out, "quick")
     assert out.exists() and not out.with_suffix(".failed.ipynb").exists()
     assert json.loads(out.with_suffix(".metrics.json").read_text()) == {"a_first_key": 0.5, "x_times_ten": 20,
-                                                                        "_headline": ["x_times_ten"]}
+                                                                        "seconds": 1.2346, "_headline": ["x_times_ten"]}
+    executed = out.read_text()
+    assert "x_times_ten: 20" in executed and "seconds: 1.23" not in executed  # timings are not printed (nbval)
     pipeline.to_html(out, out.with_suffix(".html"))
     index = pipeline.build_index(out.parent, "quick").read_text()
     assert "01_tiny.html" in index and "A test notebook." in index and "x_times_ten = 20" in index

@@ -55,17 +55,21 @@ def provenance_table(parameters: dict[str, Any], data_checksums: dict[str, str])
 HEADLINE_KEY = "_headline"  # in the metrics JSON: the keys reports/index.html shows for the notebook
 
 
-def record_metrics(metrics: dict[str, float], digits: int = 4, headline: list[str] | None = None) -> dict[str, float]:
+def record_metrics(metrics: dict[str, float], digits: int = 4, headline: list[str] | None = None,
+                   timings: dict[str, float] | None = None) -> dict[str, float]:
     """Round and print a notebook's key metrics; also write them as JSON when run by the pipeline.
 
     The printed lines are stable across runs with the same seed, so the final
     cell of a notebook can be checked by nbval; the JSON file (path from the
     environment variable set by :mod:`recstudy.pipeline`) feeds reports/index.html,
     which shows the ``headline`` keys (what the report is about) beside its title.
+    ``timings`` (seconds, which differ from run to run) go into the JSON file only, never
+    into the printed, checked lines.
     """
-    unknown = [key for key in headline or [] if key not in metrics]
+    unknown = [key for key in headline or [] if key not in {**metrics, **(timings or {})}]
     if unknown:
         raise ValueError(f"headline key(s) {unknown} are not among the recorded metrics")
+
     def tidy(value):
         if isinstance(value, (bool, np.bool_, int, np.integer)):  # flags print as 0/1
             return int(value)
@@ -79,5 +83,6 @@ def record_metrics(metrics: dict[str, float], digits: int = 4, headline: list[st
     target = os.environ.get(METRICS_FILE_ENV)
     if target:
         with open(target, "w") as handle:
-            json.dump({**rounded, HEADLINE_KEY: list(headline or [])}, handle, indent=1)
+            json.dump({**rounded, **{k: tidy(v) for k, v in sorted((timings or {}).items())},
+                       HEADLINE_KEY: list(headline or [])}, handle, indent=1)
     return rounded

@@ -15,13 +15,37 @@ def frame(rows):
 def test_time_order_and_stable_ties():
     # user 7: items given out of time order; items 30 and 10 share a timestamp (row order kept: 30 before 10)
     table = frame([(7, 20, 1.0, 300), (7, 30, 1.0, 100), (7, 10, 1.0, 100), (7, 40, 1.0, 50), (8, 10, 1.0, 5), (8, 20, 1.0, 5), (8, 40, 1.0, 6)])
-    sequences, indexed = time_ordered_sequences(table)
+    sequences, indexed, times = time_ordered_sequences(table)
     assert [list(indexed.item_ids[s]) for s in sequences] == [[40, 30, 10, 20], [10, 20, 40]]
+    assert [list(t) for t in times] == [[50, 100, 100, 300], [5, 5, 6]]
+
+
+def test_seeded_random_tie_order_only_reorders_within_a_timestamp():
+    rng = np.random.default_rng(0)
+    rows = [(u, int(i), 1.0, int(t)) for u in range(30) for i, t in zip(rng.permutation(40)[:12], np.sort(rng.integers(0, 5, 12)))]
+    table = frame(rows)
+    orders = {seed: time_ordered_sequences(table, seed) for seed in (0, 1)}
+    again, _, _ = time_ordered_sequences(table, 0)
+    assert all(np.array_equal(a, b) for a, b in zip(orders[0][0], again))  # same seed, same order
+    assert any(not np.array_equal(a, b) for a, b in zip(orders[0][0], orders[1][0]))  # another seed, another order
+    for seed, (sequences, indexed, times) in orders.items():
+        for user, (seq, ts) in enumerate(zip(sequences, times)):
+            assert (np.diff(ts) >= 0).all()  # time order is never broken
+            original = table[table.user == indexed.user_ids[user]]
+            for stamp in np.unique(ts):  # each timestamp keeps exactly its own items
+                assert sorted(indexed.item_ids[seq[ts == stamp]]) == sorted(original[original.timestamp == stamp].item)
+
+
+def test_tied_targets_are_flagged():
+    table = frame([(1, 1, 1.0, 0), (1, 2, 1.0, 1), (1, 3, 1.0, 2), (1, 4, 1.0, 2),  # test target tied with validation
+                   (2, 1, 1.0, 0), (2, 2, 1.0, 0), (2, 3, 1.0, 1), (2, 4, 1.0, 2)])  # untied test, untied validation
+    data = build_sequences(table, max_len=3, tie_seed=3)
+    assert data.test_tied.tolist() == [True, False] and data.valid_tied.tolist() == [False, False]
 
 
 def test_leave_one_out_targets_inputs_and_exclusions():
     table = frame([(1, i, 1.0, t) for t, i in enumerate([5, 3, 9, 1, 7])] + [(2, i, 1.0, 0) for i in (3, 5, 7)] + [(3, 1, 1.0, 0), (3, 2, 1.0, 0)])
-    data = build_sequences(table, max_len=3)
+    data = build_sequences(table, max_len=3, tie_seed=None)  # row order within user 2's one timestamp
     assert data.n_users == 2  # user 3 has only two interactions and is dropped
     code = {item: index for index, item in enumerate(data.item_ids)}
     users, valid_items = data.target_pairs("valid")

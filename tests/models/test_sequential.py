@@ -99,3 +99,41 @@ def test_unknown_model_and_bad_settings_are_named(data):
         train_sequential("GRU4Rec", data, device="cpu", epochs=1, negatives=-1)
     with pytest.raises(ValueError, match="heads"):
         build_model("SASRec", data, dim=10, heads=3)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_scores_do_not_depend_on_the_number_of_left_pads(data, name):
+    torch.manual_seed(0)
+    model = build_model(name, data, dim=16, dropout=0.0, **({"max_len": 45} if name in ("SASRec", "BERT4Rec") else {})).eval()
+    history = torch.tensor([3, 7, 2])
+    short = torch.cat([torch.zeros(2, dtype=torch.long), history])[None]  # 2 pads
+    long = torch.cat([torch.zeros(40, dtype=torch.long), history])[None]  # 40 pads
+    users = torch.tensor([0])
+    with torch.no_grad():
+        torch.testing.assert_close(model.scores(users, short), model.scores(users, long), atol=1e-5, rtol=1e-5)
+
+
+def test_bert4rec_masks_a_fixed_count_and_trains_on_mask_last_instances():
+    from recstudy.models.sequential.bert4rec import masked_positions
+
+    torch.manual_seed(0)
+    sequence = torch.tensor([[0, 0, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]] * 400)  # 10 real items per row
+    masked = masked_positions(sequence, mask_prob=0.2, mask_last_prob=0.25)
+    counts = masked.sum(dim=1)
+    last_only = (counts == 1) & masked[:, -1]
+    assert set(counts.tolist()) <= {1, 2} and (counts[~last_only] == 2).all()  # round(0.2 x 10) = 2 per row
+    assert 60 < int(last_only.sum()) < 140  # about a quarter of the rows mask only their last item
+    assert not masked[:, :2].any()  # pads are never masked
+
+
+def test_caser_has_an_output_bias_and_seqgan_honours_negatives(data):
+    caser = build_model("Caser", data, **SMALL)
+    assert caser.output_bias() is not None and caser.output_bias().shape == (data.n_items,)
+    torch.manual_seed(0)
+    gan = build_model("SeqGAN", data, **SMALL)
+    losses = []
+    for negatives in (0, 5):
+        gan.negatives = negatives
+        torch.manual_seed(1)
+        losses.append(gan.loss(batch(data)).item())
+    assert losses[0] != pytest.approx(losses[1])

@@ -24,14 +24,21 @@ import pandas as pd
 CANONICAL_COLUMNS: tuple[str, ...] = ("user", "item", "rating", "timestamp")
 NO_TIMESTAMP: int = -1
 
-# Accepted header names (compared case-insensitively, after stripping RecBole-style
-# ":type" suffixes such as "user_id:token").
+# Accepted header names, compared after normalising: RecBole-style ":type" suffixes such as
+# "user_id:token" stripped, lower case, and "_", "-" and spaces removed, so "userId", "user_id",
+# "User ID" and "user-id" are one name.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "user": ("user", "user_id", "userid", "uid", "customer_id", "influencer", "influencer_id"),
-    "item": ("item", "item_id", "itemid", "iid", "movie_id", "product", "product_id"),
-    "rating": ("rating", "score", "value", "weight"),
-    "timestamp": ("timestamp", "time", "ts", "datetime", "date", "event_time"),
+    "user": ("user", "user_id", "uid", "customer_id", "client_id", "visitor_id", "member_id", "account_id",
+             "influencer", "influencer_id"),
+    "item": ("item", "item_id", "iid", "movie_id", "product", "product_id", "sku", "asin", "article_id", "track_id",
+             "book_id"),
+    "rating": ("rating", "score", "stars", "value", "weight"),
+    "timestamp": ("timestamp", "time", "ts", "datetime", "date", "event_time", "created_at", "unix_time"),
 }
+# Unix timestamps by magnitude: seconds up to 1e11 (the year 5138), milliseconds up to 1e14,
+# microseconds beyond; for any date from 1973 to 5138 the three ranges do not overlap.
+_MILLISECONDS_FROM, _MICROSECONDS_FROM = 1e11, 1e14
+_FUTURE_SLACK_SECONDS = 86_400  # a log's clock may run a little ahead; more than a day is an error
 
 
 class DataError(ValueError):
@@ -60,23 +67,48 @@ def _match_column(header: list[str], role: str, explicit: str | None, path: Path
         if explicit not in header:
             raise DataError(f"{path}: column {explicit!r} given for {role} is not in the header {header}")
         return explicit
-    normalised = {h.split(":")[0].strip().lower(): h for h in header}
-    for alias in COLUMN_ALIASES[role]:
-        if alias in normalised:
-            return normalised[alias]
-    return None
+    aliases = {_normalise(alias) for alias in COLUMN_ALIASES[role]}
+    matches = [h for h in header if _normalise(h) in aliases]
+    if len(matches) > 1:
+        raise DataError(f"{path}: columns {matches} could each be the {role} column; pass {role}_col=... to choose")
+    return matches[0] if matches else None
 
 
-def _detect_separator(path: Path, first_line: str) -> str:
-    suffix = path.suffix.lower()
-    if suffix == ".tsv":
-        return "\t"
-    if suffix == ".csv":
-        return ","
+def _normalise(name: str) -> str:
+    return "".join(ch for ch in name.split(":")[0].strip().lower() if ch not in "_- ")
+
+
+def _detect_separator(path: Path, sample: str) -> str:
+    """The separator sniffed from the first lines (comma, tab, semicolon or pipe), whatever the file's suffix."""
     try:
-        return csv.Sniffer().sniff(first_line, delimiters=",\t;|").delimiter
-    except csv.Error as err:
-        raise DataError(f"{path}: cannot tell the column separator from the header line {first_line!r}") from err
+        return csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
+    except csv.Error:
+        header = sample.splitlines()[0] if sample else ""
+        counts = {sep: header.count(sep) for sep in (",", "\t", ";", "|")}
+        best = max(counts, key=counts.get)
+        if counts[best] == 0:
+            raise DataError(f"{path}: cannot tell the column separator from the header line {header!r}; "
+                            "use comma, tab, semicolon or pipe, or pass sep=...") from None
+        return best
+
+
+def _read_text_sample(path: Path, encoding: str, size: int = 65536) -> str:
+    """The first ``size`` bytes as text; a binary file or a wrong encoding is a DataError naming the file and line."""
+    data = path.read_bytes()
+    if b"\x00" in data[:size]:
+        raise DataError(f"{path}: this is a binary file (it contains NUL bytes), not a CSV/TSV text log; "
+                        "unpack it first if it is an archive")
+    _check_encoding(path, data, encoding)
+    return data[:size].decode(encoding, errors="ignore")
+
+
+def _check_encoding(path: Path, data: bytes, encoding: str) -> None:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise DataError(f"{path}: line {line}: byte 0x{data[err.start]:02x} is not valid {encoding}; "
+                        f"save the file as UTF-8 or pass encoding=... (e.g. encoding='latin-1')") from None
 
 
 def _as_ids(values: pd.Series) -> pd.Series:
@@ -89,10 +121,23 @@ def _as_ids(values: pd.Series) -> pd.Series:
 
 
 def _parse_timestamps(values: pd.Series, path: Path, column: str) -> np.ndarray:
+    seconds = _timestamps_in_seconds(values, path, column)
+    now = pd.Timestamp.now(tz="UTC").timestamp()
+    for bad, problem in ((seconds < 0, "is before 1970 (negative)"), (seconds > now + _FUTURE_SLACK_SECONDS, "is in the future")):
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{path}: line {row + 2}, column {column!r}: timestamp {values.iloc[row].strip()!r} {problem}")
+    return seconds
+
+
+def _timestamps_in_seconds(values: pd.Series, path: Path, column: str) -> np.ndarray:
     text = values.astype(str).str.strip()
     numeric = pd.to_numeric(text, errors="coerce")
     if numeric.notna().all():
-        return numeric.astype(np.int64).to_numpy()
+        magnitude = float(np.abs(numeric).max()) if len(numeric) else 0.0
+        # Unix seconds, milliseconds or microseconds, told apart by their magnitude (see the constants above).
+        divisor = 1_000_000 if magnitude >= _MICROSECONDS_FROM else 1_000 if magnitude >= _MILLISECONDS_FROM else 1
+        return (numeric.astype(np.float64) // divisor).astype(np.int64).to_numpy()
     if numeric.notna().mean() >= 0.5:  # a numeric column with a few stray values: always raises below
         bad = numeric.isna().to_numpy()
     else:
@@ -126,6 +171,7 @@ def load_interactions(
     rating_col: str | None = None,
     timestamp_col: str | None = None,
     sep: str | None = None,
+    encoding: str = "utf-8",
     min_interactions: int = 10,
 ) -> tuple[pd.DataFrame, LoadReport]:
     """Load a CSV/TSV interaction log into the canonical table.
@@ -134,21 +180,26 @@ def load_interactions(
     item ids may be integers or strings. Exact duplicate rows are dropped and
     counted in the returned :class:`LoadReport`.
 
+    The separator (comma, tab, semicolon or pipe) is sniffed unless ``sep`` is given; a
+    UTF-8 byte-order mark is accepted; Unix timestamps in seconds, milliseconds or
+    microseconds are told apart by magnitude and stored in seconds.
+
     Raises :class:`FileNotFoundError` for a missing path and :class:`DataError`
-    (naming the file, line or column) for an empty file, a malformed row, missing
-    columns, empty ids, unparsable ratings or timestamps, or fewer than
+    (naming the file, line or column) for a binary file, text not in ``encoding``, an
+    empty file, a malformed row, missing or ambiguous columns, empty ids, unparsable
+    ratings or timestamps, negative or future timestamps, or fewer than
     ``min_interactions`` rows.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"interaction file not found: {path} (looked in {path.resolve().parent})")
-    with path.open("r", encoding="utf-8-sig", newline="") as handle:
-        first_line = handle.readline()
-    if not first_line.strip():
+    encoding = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding  # accept a BOM
+    sample = _read_text_sample(path, encoding)
+    if not sample.strip():
         raise DataError(f"{path}: the file is empty (expected a header line with user and item columns)")
-    sep = sep or _detect_separator(path, first_line)
+    sep = sep or _detect_separator(path, "\n".join(sample.splitlines()[:20]))
     try:
-        raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding)
     except pd.errors.ParserError as err:
         raise DataError(f"{path}: malformed file: {err}") from err
     if raw.empty:

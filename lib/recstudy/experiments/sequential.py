@@ -41,7 +41,10 @@ BASELINES: tuple[str, ...] = ("MostPop", "MarkovChain")
 TRAINING_KEYS = ("epochs", "lr", "batch_size", "weight_decay", "negatives", "patience", "adversarial_epochs")
 # How every sequential model is trained unless a notebook says otherwise; each model's own
 # hyper-parameters and learning rate are its class's ``defaults`` (see recstudy.models).
-COMMON_TRAINING: dict[str, Any] = {"epochs": 20, "batch_size": 128, "weight_decay": 0.0, "negatives": 0, "patience": 3,
+# Convergence, not a budget: training stops when validation NDCG@10 has not improved for
+# ``patience`` epochs (the best weights are kept); ``epochs`` is a cap that a run should not
+# reach, and a run that does is flagged as not converged.
+COMMON_TRAINING: dict[str, Any] = {"epochs": 200, "batch_size": 128, "weight_decay": 0.0, "negatives": 0, "patience": 10,
                                    "adversarial_epochs": 3}
 
 
@@ -178,19 +181,26 @@ class SequentialRun:
         main = self.adversarial_history or self.history
         return {
             "model": self.name, "family": self.family, "seed": self.seed,
-            **{f"test_{m}": self.test[m] for m in ("HR@10", "NDCG@10", "MRR@10")},
+            **{f"test_{m}": self.test.get(m, np.nan) for m in ("HR@10", "NDCG@10", "MRR@10")},
             "valid_NDCG@10": self.valid.get("NDCG@10", np.nan),
             "parameters": int(getattr(self.model, "n_parameters", 0)),
             "seconds_per_epoch": main.seconds_per_epoch if main is not None else 0.0,
             "epochs_run": len(curves), "best_epoch": best + 1 if best >= 0 else 0,
+            # converged: early stopping ended the (MLE) training before its epoch cap; baselines are not trained
+            "converged": bool(self.history.stopped_early) if self.history is not None else np.nan,
             "seconds_to_best": float(curves["elapsed"].iloc[best]) if best >= 0 else 0.0,
             "total_seconds": float(curves["elapsed"].iloc[-1]) if len(curves) else 0.0,
         }
 
 
 def train_sequential(name: str, data: SequenceData, *, seed: int = 0, device: str = "auto", progress: bool = False,
+                     on_epoch: Callable[[int, float], None] | None = None, evaluate_test: bool = True,
                      **settings: Any) -> SequentialRun:
-    """Train model ``name`` (or fit baseline ``name``) with ``settings_for(name, **settings)``; evaluate it."""
+    """Train model ``name`` (or fit baseline ``name``) with ``settings_for(name, **settings)``; evaluate it.
+
+    ``on_epoch(epoch, validation NDCG@10)`` is called after every epoch (a tuner prunes
+    through it by raising); with ``evaluate_test=False`` the test target is never scored.
+    """
     device = resolve_device(device)
     if name in BASELINES:
         model = fit_baseline(name, data, device=device)
@@ -206,8 +216,15 @@ def train_sequential(name: str, data: SequenceData, *, seed: int = 0, device: st
     model.negatives = int(training["negatives"])
     batches = window_batches(data, int(training["batch_size"]), device)
 
+    epochs_seen = 0
+
     def validate(m: Any) -> float:
-        return float(evaluate(m, data, "valid", device=device)["NDCG@10"])
+        nonlocal epochs_seen
+        score = float(evaluate(m, data, "valid", device=device)["NDCG@10"])
+        epochs_seen += 1
+        if on_epoch is not None:
+            on_epoch(epochs_seen, score)
+        return score
 
     history = fit(model, batches, lambda m, b: m.loss(b), epochs=int(training["epochs"]), lr=lr,
                   weight_decay=training["weight_decay"], seed=seed, validate=validate, patience=training["patience"],
@@ -218,8 +235,8 @@ def train_sequential(name: str, data: SequenceData, *, seed: int = 0, device: st
         adversarial = fit(model, batches, step_fn=lambda m, b: m.adversarial_step(b), epochs=int(training["adversarial_epochs"]),
                           seed=seed + 1, validate=validate, patience=training["patience"], progress=progress,
                           desc=f"{name} adversarial seed {seed}")
-    return SequentialRun(name, seed, model, history, adversarial, test=evaluate(model, data, "test", device=device),
-                         valid=evaluate(model, data, "valid", device=device))
+    test = evaluate(model, data, "test", device=device) if evaluate_test else {}
+    return SequentialRun(name, seed, model, history, adversarial, test=test, valid=evaluate(model, data, "valid", device=device))
 
 
 @dataclass
@@ -231,14 +248,39 @@ class SeedResults:
     gan_log: pd.DataFrame  # one row per (seed, adversarial epoch) of the GAN
     per_user: pd.DataFrame  # one row per (model, seed, user): test metrics and history length
 
+    @property
+    def converged_fraction(self) -> float:
+        """Share of the trained (non-baseline) runs that early stopping ended before their epoch cap."""
+        trained = self.runs["converged"].dropna()
+        return float(trained.astype(bool).mean()) if len(trained) else float("nan")
+
     def table(self) -> pd.DataFrame:
         """Mean and standard deviation over seeds per model, sorted by mean test NDCG@10."""
         metrics = ["test_HR@10", "test_NDCG@10", "test_MRR@10", "valid_NDCG@10", "parameters", "seconds_per_epoch",
                    "best_epoch", "seconds_to_best"] + [c for c in self.runs.columns if c.startswith("test_NDCG@10_last")]
+        metrics += [c for c in ("test_NDCG@10_tied", "test_NDCG@10_untied") if c in self.runs.columns]
         grouped = self.runs.groupby(["model", "family"])[metrics]
         table = grouped.mean().join(grouped.std(ddof=1).fillna(0.0), rsuffix="_std")
         table["seeds"] = self.runs.groupby(["model", "family"]).size()
+        table["converged"] = self.runs.groupby(["model", "family"])["converged"].apply(
+            lambda v: f"{int(v.sum())}/{len(v)}" if v.notna().all() else "")
         return table.sort_values("test_NDCG@10", ascending=False)
+
+
+def tied_untied_metrics(per_user: pd.DataFrame, data: SequenceData) -> dict[str, float]:
+    """Test NDCG@10 and HR@10 over the users whose test target is tied with the item before it, and the others.
+
+    ``per_user`` is the per-user frame of :func:`evaluate` (index: user). A tied target's
+    place in its same-second group was decided by the tie order, not by the user.
+    """
+    if data.test_tied is None:
+        return {}
+    tied = pd.Series(data.test_tied, name="tied").reindex(per_user.index).fillna(False).astype(bool)
+    out = {}
+    for metric in ("NDCG@10", "HR@10"):
+        out[f"test_{metric}_tied"] = float(per_user.loc[tied, metric].mean()) if tied.any() else np.nan
+        out[f"test_{metric}_untied"] = float(per_user.loc[~tied, metric].mean()) if (~tied).any() else np.nan
+    return out
 
 
 def run_seeds(names: list[str], data: SequenceData, seeds: list[int], *, settings: dict[str, dict[str, Any]] | None = None,
@@ -264,7 +306,7 @@ def run_seeds(names: list[str], data: SequenceData, seeds: list[int], *, setting
             run = train_sequential(model_of[name], data, seed=seed, device=device, progress=progress, **model_settings)
             run.name = name
             run.test, users = evaluate(run.model, data, "test", device=resolve_device(device), per_user=True)
-            summary = run.summary()
+            summary = {**run.summary(), **tied_untied_metrics(users, data)}
             if keep_last is not None:
                 summary[f"test_NDCG@10_last_{keep_last}"] = evaluate(run.model, data, "test", device=resolve_device(device),
                                                                      keep_last=keep_last)["NDCG@10"]

@@ -16,3 +16,15 @@ def attention_mask(inputs: torch.Tensor, heads: int, causal: bool) -> torch.Tens
         blocked = blocked | torch.ones(length, length, dtype=torch.bool, device=inputs.device).triu(1)
     blocked = blocked & ~torch.eye(length, dtype=torch.bool, device=inputs.device)
     return blocked.repeat_interleave(heads, dim=0)
+
+
+def right_aligned_positions(inputs: torch.Tensor, max_len: int) -> torch.Tensor:
+    """Position indices (L,) of a left-padded input of length L <= max_len, counted so the last is max_len - 1.
+
+    The last item gets the same position embedding whatever the input's length, so a
+    shorter input (fewer pads) gives the same result as a longer, more padded one.
+    """
+    length = inputs.shape[1]
+    if length > max_len:
+        raise ValueError(f"input length {length} exceeds the model's max_len {max_len}")
+    return torch.arange(max_len - length, max_len, device=inputs.device)

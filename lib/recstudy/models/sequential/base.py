@@ -1,7 +1,9 @@
 """What every sequential recommender of the study shares: the next-item loss and full-catalogue scoring.
 
 A model turns a batch of left-padded token sequences (item index + 1, 0 = padding)
-into one hidden vector per position (:meth:`SequentialRecommender.encode`). The
+into one hidden vector per position (:meth:`SequentialRecommender.encode`). Every model
+is padding-neutral: the vector at a real position does not depend on how many pads
+precede the history (a test per model checks it). The
 hidden vector at position t is scored against every item's output vector to
 predict the token at t + 1, so one forward pass trains every position at once.
 """
@@ -13,8 +15,11 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def next_item_loss(hidden: torch.Tensor, targets: torch.Tensor, item_weights: torch.Tensor, negatives: int = 0) -> torch.Tensor:
+def next_item_loss(hidden: torch.Tensor, targets: torch.Tensor, item_weights: torch.Tensor, negatives: int = 0,
+                   item_bias: torch.Tensor | None = None) -> torch.Tensor:
     """Loss of predicting item indices ``targets`` (N,) from ``hidden`` (N, d); ``item_weights`` is (n_items, d).
+
+    ``item_bias`` (n_items,), where a model has one, is added to every item's score.
 
     ``negatives=0``: cross-entropy over the whole catalogue (a softmax over all
     items). ``negatives>0``: binary cross-entropy of the true item against that many
@@ -24,10 +29,13 @@ def next_item_loss(hidden: torch.Tensor, targets: torch.Tensor, item_weights: to
     if negatives < 0:
         raise ValueError(f"negatives must be >= 0, got {negatives}")
     if negatives == 0:
-        return F.cross_entropy(hidden @ item_weights.T, targets)
+        logits = hidden @ item_weights.T
+        return F.cross_entropy(logits if item_bias is None else logits + item_bias, targets)
     sampled = torch.randint(0, item_weights.shape[0], (len(targets), negatives), device=targets.device)
     positive = (hidden * item_weights[targets]).sum(-1)
     negative = torch.einsum("nd,nkd->nk", hidden, item_weights[sampled])
+    if item_bias is not None:
+        positive, negative = positive + item_bias[targets], negative + item_bias[sampled]
     return F.softplus(-positive).mean() + F.softplus(negative).mean()
 
 
@@ -51,15 +59,21 @@ class SequentialRecommender(nn.Module):
         """(n_items, d) output vector of every item; by default tied to the input embedding."""
         return self.item_embedding.weight[1 : self.n_items + 1]
 
+    def output_bias(self) -> torch.Tensor | None:
+        """(n_items,) per-item output bias, for the models whose paper has one; None otherwise."""
+        return None
+
     def loss(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
         users, inputs, targets = batch
         hidden = self.encode(users, inputs)
         valid = targets > 0
-        return next_item_loss(hidden[valid], targets[valid] - 1, self.output_weights(), self.negatives)
+        return next_item_loss(hidden[valid], targets[valid] - 1, self.output_weights(), self.negatives, self.output_bias())
 
     def scores(self, users: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
         """(B, n_items) score of every item as the next one after each input sequence."""
-        return self.encode(users, inputs)[:, -1] @ self.output_weights().T
+        scores = self.encode(users, inputs)[:, -1] @ self.output_weights().T
+        bias = self.output_bias()
+        return scores if bias is None else scores + bias
 
     @property
     def n_parameters(self) -> int:

@@ -14,7 +14,9 @@ gives, for every position t, exactly the paper's features of the window ending
 at t (windows reaching before the start see zero padding), without copying the
 windows. Differences from the paper: one next-item target
 per window (the paper also allows T > 1 targets), full-softmax cross-entropy by
-default instead of the paper's sampled binary loss.
+default instead of the paper's sampled binary loss. Padding-neutral: pads and the
+zero padding before the sequence start are both zero embeddings, so a window reaching
+before the history's start sees the same zeros whatever the number of pads.
 """
 
 from __future__ import annotations
@@ -45,10 +47,15 @@ class Caser(SequentialRecommender):
         nn.init.normal_(self.user_embedding.weight, std=dim**-0.5)
         self.output = nn.Embedding(n_items, 2 * dim)  # item vectors for [sequence; user] of size 2d
         nn.init.normal_(self.output.weight, std=(2 * dim) ** -0.5)
+        self.bias = nn.Parameter(torch.zeros(n_items))  # the paper's per-item b' in y = W'[z; P_u] + b'
+
         self.dropout = nn.Dropout(dropout)
 
     def output_weights(self) -> torch.Tensor:
         return self.output.weight
+
+    def output_bias(self) -> torch.Tensor:
+        return self.bias
 
     def encode(self, users: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
         batch, length = inputs.shape

@@ -1,9 +1,15 @@
 """GRU4Rec (Hidasi et al., ICLR 2016): a GRU over the item sequence, one next-item prediction per step.
 
-Differences from the paper: trained on whole user sequences (not session-parallel
-mini-batches) with full-softmax cross-entropy by default (the paper's follow-up,
-Hidasi & Karatzoglou 2018, also uses cross-entropy / BPR-max), and the output
-layer is tied to the input item embedding.
+Padding-neutral: the GRU runs on packed sequences (the pads of the left-padded input
+are moved behind the history first), so the state at every real position is the one a
+GRU starting at zero reaches after exactly the real items before it, whatever the
+number of pads.
+
+Differences from the paper: trained on whole user sequences cut into windows (not
+session-parallel mini-batches) with full-softmax cross-entropy by default (the paper's
+follow-up, Hidasi & Karatzoglou 2018, also uses cross-entropy / BPR-max); the output
+layer is tied to the input item embedding; no session structure (a user's history is
+one sequence).
 """
 
 from __future__ import annotations
@@ -26,7 +32,16 @@ class GRU4Rec(SequentialRecommender):
         self.gru = nn.GRU(dim, dim, num_layers=layers, batch_first=True, dropout=dropout if layers > 1 else 0.0)
 
     def encode(self, users: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
-        # Left padding: the GRU reads the zero vectors of the pads first, then the items,
-        # so the state at the last position summarises the whole (truncated) history.
-        hidden, _ = self.gru(self.dropout(self.item_embedding(inputs)))
-        return self.dropout(hidden)
+        length = inputs.shape[1]
+        real = (inputs > 0).sum(dim=1)
+        pads = length - real
+        positions = torch.arange(length, device=inputs.device)
+        # Move the history to the front (row r shifted left by its pad count), run the GRU on the
+        # packed real items only, then move the outputs back under their inputs.
+        to_front = (positions[None, :] + pads[:, None]) % length
+        packed = nn.utils.rnn.pack_padded_sequence(self.dropout(self.item_embedding(inputs.gather(1, to_front))),
+                                                   real.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
+        front, _ = nn.utils.rnn.pad_packed_sequence(self.gru(packed)[0], batch_first=True, total_length=length)
+        back = (positions[None, :] - pads[:, None]) % length
+        hidden = front.gather(1, back[:, :, None].expand(-1, -1, front.shape[2]))
+        return self.dropout(hidden * (inputs > 0).unsqueeze(-1))

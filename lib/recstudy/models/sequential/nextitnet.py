@@ -4,6 +4,14 @@ Each residual block is two dilated causal convolutions (dilation d and 2d), each
 followed by layer normalisation and ReLU, added to the block's input. Causality
 (position t sees only positions <= t) comes from left padding, so every position
 is a next-item training target in one pass, as in the paper.
+
+Padding-neutral: pad positions are set back to zero after every convolution, so a
+convolution reaching before the history's start reads zeros, exactly as the zero
+padding of a shorter input would give (without it, a conv's bias, the layer norm and
+the residual path fill the pads with values that depend on their number).
+Departures: windows of the training history instead of whole sessions; the residual
+block is the paper's two dilated convolutions with layer normalisation and ReLU, without
+its optional 1x1 bottleneck variant.
 """
 
 from __future__ import annotations
@@ -22,9 +30,9 @@ class CausalConv(nn.Module):
         self.conv = nn.Conv1d(dim, dim, kernel, dilation=dilation)
         self.norm = nn.LayerNorm(dim)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, L, d)
+    def forward(self, x: torch.Tensor, real: torch.Tensor) -> torch.Tensor:  # (B, L, d), real: (B, L, 1)
         y = self.conv(F.pad(x.transpose(1, 2), (self.left, 0))).transpose(1, 2)
-        return F.relu(self.norm(y))
+        return F.relu(self.norm(y)) * real
 
 
 class ResidualBlock(nn.Module):
@@ -33,8 +41,8 @@ class ResidualBlock(nn.Module):
         self.first, self.second = CausalConv(dim, kernel, dilation), CausalConv(dim, kernel, 2 * dilation)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.dropout(self.second(self.first(x)))
+    def forward(self, x: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        return x + self.dropout(self.second(self.first(x, real), real))
 
 
 class NextItNet(SequentialRecommender):
@@ -48,8 +56,12 @@ class NextItNet(SequentialRecommender):
         super().__init__(n_items, dim, n_users)
         if kernel < 2 or repeats < 1 or not dilations:
             raise ValueError(f"need kernel >= 2, repeats >= 1 and at least one dilation, got {kernel}, {repeats}, {dilations}")
-        self.blocks = nn.Sequential(*[ResidualBlock(dim, kernel, d, dropout) for _ in range(repeats) for d in dilations])
+        self.blocks = nn.ModuleList(ResidualBlock(dim, kernel, d, dropout) for _ in range(repeats) for d in dilations)
         self.dropout = nn.Dropout(dropout)
 
     def encode(self, users: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
-        return self.blocks(self.dropout(self.item_embedding(inputs)))
+        real = (inputs > 0).unsqueeze(-1).to(self.item_embedding.weight.dtype)
+        x = self.dropout(self.item_embedding(inputs))
+        for block in self.blocks:
+            x = block(x, real)
+        return x

@@ -22,6 +22,11 @@ How this differs from the papers
   single item-sequence GRU in each and no ratings, no time dynamics.
 - SeqGAN-style Monte-Carlo roll-outs are unnecessary: each "sequence" to judge is
   one next item after a real prefix, so the reward is immediate.
+- MLE pre-training uses the trainer's loss like every other model (full softmax, or
+  ``negatives`` sampled items with binary cross-entropy); the MLE anchor inside the
+  adversarial steps always uses the full softmax, which the policy gradient needs anyway.
+- The generator is the padding-neutral GRU4Rec of this study; the discriminator's own
+  GRU reads the left-padded prefix as it is (it judges, it is not evaluated).
 """
 
 from __future__ import annotations
@@ -76,7 +81,8 @@ class SeqGAN(SequentialRecommender):
         return self.generator.output_weights()
 
     def loss(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """MLE loss of the generator (pre-training)."""
+        """MLE loss of the generator (pre-training), with the loss the trainer chose (``negatives``)."""
+        self.generator.negatives = self.negatives
         return self.generator.loss(batch)
 
     def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
