@@ -137,3 +137,14 @@ def test_caser_has_an_output_bias_and_seqgan_honours_negatives(data):
         torch.manual_seed(1)
         losses.append(gan.loss(batch(data)).item())
     assert losses[0] != pytest.approx(losses[1])
+
+
+def test_caser_without_pooling_keeps_every_placement(data):
+    torch.manual_seed(0)
+    pooled = build_model("Caser", data, **SMALL)
+    unpooled = build_model("Caser", data, pooling=False, **SMALL)
+    window, horizontal = pooled.window, pooled.horizontal[0].out_channels
+    assert pooled.fc.in_features == horizontal * window + pooled.vertical.shape[0] * 16
+    assert unpooled.fc.in_features == horizontal * window * (window + 1) // 2 + unpooled.vertical.shape[0] * 16
+    inputs = as_tensor(data.test_inputs)
+    assert unpooled.eval().scores(torch.arange(data.n_users), inputs).shape == (data.n_users, data.n_items)

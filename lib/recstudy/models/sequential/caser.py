@@ -12,7 +12,8 @@ inside the L-window ending at position t is a stride-1 max-pool; a vertical
 filter is a convolution with kernel L shared by all embedding dimensions. This
 gives, for every position t, exactly the paper's features of the window ending
 at t (windows reaching before the start see zero padding), without copying the
-windows. Differences from the paper: one next-item target
+windows. ``pooling=False`` is the ablation for Paper B's "information lost in pooling":
+every placement of each horizontal filter is kept instead of its maximum. Differences from the paper: one next-item target
 per window (the paper also allows T > 1 targets), full-softmax cross-entropy by
 default instead of the paper's sampled binary loss. Padding-neutral: pads and the
 zero padding before the sequence start are both zero embeddings, so a window reaching
@@ -35,14 +36,17 @@ class Caser(SequentialRecommender):
     defaults: dict = {"dim": 64, "dropout": 0.3, "lr": 5e-3}
 
     def __init__(self, n_items: int, dim: int = 64, n_users: int = 1, window: int = 5, horizontal: int = 16,
-                 vertical: int = 4, dropout: float = 0.3) -> None:
+                 vertical: int = 4, dropout: float = 0.3, pooling: bool = True) -> None:
         super().__init__(n_items, dim, n_users)
         if window < 1 or horizontal < 1 or vertical < 1 or n_users < 1:
             raise ValueError(f"need window, horizontal, vertical and n_users >= 1, got {window}, {horizontal}, {vertical}, {n_users}")
-        self.window = window
+        self.window, self.pooling = window, pooling
         self.horizontal = nn.ModuleList(nn.Conv1d(dim, horizontal, height) for height in range(1, window + 1))
         self.vertical = nn.Parameter(torch.randn(vertical, window) / window)
-        self.fc = nn.Linear(horizontal * window + vertical * dim, dim)
+        # With pooling each horizontal filter gives one feature per window (its max over placements); the
+        # ablation without pooling keeps every placement (window - height + 1 of them), losing nothing.
+        placements = window if pooling else window * (window + 1) // 2
+        self.fc = nn.Linear(horizontal * placements + vertical * dim, dim)
         self.user_embedding = nn.Embedding(n_users, dim)
         nn.init.normal_(self.user_embedding.weight, std=dim**-0.5)
         self.output = nn.Embedding(n_items, 2 * dim)  # item vectors for [sequence; user] of size 2d
@@ -62,8 +66,13 @@ class Caser(SequentialRecommender):
         w = self.window
         # (B, d, L + w - 1): zero padding so the first windows reach before the sequence start
         emb = F.pad(self.item_embedding(inputs).transpose(1, 2), (w - 1, 0))
-        pooled = [F.max_pool1d(F.relu(conv(emb)), kernel_size=w - height + 1, stride=1)  # (B, n_h, L)
-                  for height, conv in enumerate(self.horizontal, start=1)]
+        pooled = []
+        for height, conv in enumerate(self.horizontal, start=1):
+            out = F.relu(conv(emb))  # (B, n_h, L + w - height): every placement of the filter
+            if self.pooling:
+                pooled.append(F.max_pool1d(out, kernel_size=w - height + 1, stride=1))  # (B, n_h, L)
+            else:  # the w - height + 1 placements inside the window ending at each position, side by side
+                pooled.extend(out[:, :, j : j + length] for j in range(w - height + 1))
         vertical = F.conv1d(emb.reshape(batch * self.dim, 1, -1), self.vertical[:, None, :])  # (B*d, n_v, L)
         vertical = vertical.view(batch, self.dim * self.vertical.shape[0], length)
         features = torch.cat(pooled + [vertical], dim=1).transpose(1, 2)  # (B, L, n_h*w + n_v*d)

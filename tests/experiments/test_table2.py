@@ -1,0 +1,71 @@
+"""Paper B's Table 2 verdicts: every rule can come out either way, and non-converged runs are not judged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from recstudy.experiments.sequential import SeedResults
+from recstudy.experiments.table2 import table2_verdicts
+
+MODELS = ["GRU4Rec", "Caser", "NextItNet", "SASRec", "BERT4Rec", "Caser (no pooling)", "NextItNet (1 block)"]
+
+
+def results(ndcg: dict[str, float], speed: dict[str, float], converged: bool = True, seeds=(0, 1, 2, 3, 4)) -> SeedResults:
+    rng = np.random.default_rng(0)
+    base = rng.random(400) * 0.2  # user difficulty shared by all models: pairing removes it
+    runs, per_user = [], []
+    for model in MODELS:
+        for seed in seeds:
+            users = np.clip(base + ndcg[model] - 0.1 + rng.normal(0, 0.01, 400), 0, 1)
+            per_user.append(pd.DataFrame({"model": model, "seed": seed, "user": np.arange(400), "NDCG@10": users}))
+            runs.append({"model": model, "family": "x", "seed": seed, "test_NDCG@10": users.mean(),
+                         "test_NDCG@10_last_5": users.mean() * (0.9 if model == "GRU4Rec" else 0.6),
+                         "seconds_per_epoch": speed[model] * (1 + rng.normal(0, 0.01)), "converged": converged})
+    return SeedResults(pd.DataFrame(runs), pd.DataFrame(), pd.DataFrame(), pd.concat(per_user, ignore_index=True))
+
+
+GROWTH = pd.DataFrame({"max_len 50": [100] * 5, "max_len 200": [100, 100, 100, 200, 200]},
+                      index=["GRU4Rec", "Caser", "NextItNet", "SASRec", "BERT4Rec"])
+
+
+def verdicts(r: SeedResults) -> dict[str, str]:
+    table = table2_verdicts(r, GROWTH, 5, shallow_cnn="NextItNet (1 block)", unpooled_cnn="Caser (no pooling)")
+    return dict(zip(table.claim, table.verdict))
+
+
+def test_claims_supported_on_data_made_to_support_them():
+    ndcg = {"GRU4Rec": 0.10, "Caser": 0.15, "NextItNet": 0.16, "SASRec": 0.12, "BERT4Rec": 0.11,
+            "Caser (no pooling)": 0.18, "NextItNet (1 block)": 0.12}
+    speed = {"GRU4Rec": 5.0, "Caser": 1.0, "NextItNet": 1.5, "SASRec": 2.0, "BERT4Rec": 3.0,
+             "Caser (no pooling)": 1.2, "NextItNet (1 block)": 1.0}
+    v = verdicts(results(ndcg, speed))
+    assert v["slow (sequential) training"] == "supported"
+    assert v["fast training"] == "supported"
+    assert v["good accuracy"] == "supported"
+    assert v["information lost in pooling"] == "supported"
+    assert v["needs enough depth"] == "supported"
+    assert v["hard to use far-past information"] == "supported"
+    assert v["any input length; model size independent of input length"].startswith("not testable here")
+
+
+def test_the_same_claims_fail_on_data_made_to_refute_them():
+    ndcg = {"GRU4Rec": 0.20, "Caser": 0.10, "NextItNet": 0.11, "SASRec": 0.19, "BERT4Rec": 0.18,
+            "Caser (no pooling)": 0.10, "NextItNet (1 block)": 0.14}
+    speed = {"GRU4Rec": 1.0, "Caser": 3.0, "NextItNet": 2.5, "SASRec": 2.0, "BERT4Rec": 3.0,
+             "Caser (no pooling)": 3.0, "NextItNet (1 block)": 2.0}
+    v = verdicts(results(ndcg, speed))
+    assert v["slow (sequential) training"] == "not supported"
+    assert v["fast training"] == "not supported"
+    assert v["good accuracy"] == "not supported"
+    assert v["information lost in pooling"] == "not supported"  # pooling as good as no pooling
+    assert v["needs enough depth"] == "not supported"
+
+
+def test_accuracy_claims_are_not_judged_without_convergence():
+    ndcg = dict.fromkeys(MODELS, 0.1)
+    speed = dict.fromkeys(MODELS, 1.0)
+    v = verdicts(results(ndcg, speed, converged=False))
+    for claim in ("good accuracy", "information lost in pooling", "needs enough depth", "hard to use far-past information"):
+        assert v[claim].startswith("not tested here"), claim
+    assert v["fast training"] == "not supported"  # equal speed: timing claims need no convergence
