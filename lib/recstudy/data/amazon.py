@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -39,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from recstudy.config import DATA_DIR, PROJECT_ROOT
-from recstudy.data.interactions import CANONICAL_COLUMNS, DataError
+from recstudy.data.interactions import CANONICAL_COLUMNS, DataError, fetch_command
 
 FILE_NAME = "Video.txt"
 VIDEO_GAMES_URL = "https://raw.githubusercontent.com/kang205/SASRec/master/data/Video.txt"
@@ -176,18 +175,8 @@ def load_amazon_video_games(data_dir: Path | None = None, **fetch_options) -> pd
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Fetch and verify the SASRec authors' Amazon Video Games file.")
-    parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for GitHub")
-    parser.add_argument("--force", action="store_true", help="fetch again even if a verified cache exists")
-    args = parser.parse_args(argv)
-    try:
-        fetch_amazon_video_games(timeout=args.timeout, force=args.force, verbose=True)
-    except DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    return 0
+    return fetch_command(lambda **options: fetch_amazon_video_games(verbose=True, **options),
+                         "Fetch and verify the SASRec authors' Amazon Video Games file.", "GitHub", 5.0, argv)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,29 @@ class DataError(ValueError):
     """Input data that cannot be used; the message names the file, row or column and the problem."""
 
 
+def fetch_command(fetch, description: str, host: str, timeout: float, argv: list[str] | None = None,
+                  sources: list[str] | None = None) -> int:
+    """The command line of a data set's fetcher (``python -m recstudy.data.<name>``): one line on failure, exit 1.
+
+    ``fetch(timeout=..., force=...)`` (and ``source=...`` when ``sources`` are offered) fetches and verifies.
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=description)
+    if sources:
+        parser.add_argument("--source", default=sources[0], choices=sources)
+    parser.add_argument("--timeout", type=float, default=timeout, help=f"seconds to wait for {host}")
+    parser.add_argument("--force", action="store_true", help="fetch again even if a verified cache exists")
+    args = parser.parse_args(argv)
+    try:
+        fetch(timeout=args.timeout, force=args.force, **({"source": args.source} if sources else {}))
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def canonical_checksum(df: pd.DataFrame) -> str:
     """SHA-256 of the canonical table serialised as tab-separated text, rows sorted by (user, item, timestamp).
 

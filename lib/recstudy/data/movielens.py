@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from recstudy.config import DATA_DIR
-from recstudy.data.interactions import CANONICAL_COLUMNS, DataError, canonical_checksum
+from recstudy.data.interactions import CANONICAL_COLUMNS, DataError, canonical_checksum, fetch_command
 
 GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
 RECBOLE_REQUIREMENT = "recbole==1.2.1"
@@ -218,19 +218,8 @@ def load_movielens_items(data_dir: Path | None = None) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(description="Fetch and verify MovieLens-100K into data/ml-100k/.")
-    parser.add_argument("--source", default="auto", choices=["auto", "local", "grouplens", "recbole"])
-    parser.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for GroupLens")
-    parser.add_argument("--force", action="store_true", help="fetch again even if a verified cache exists")
-    args = parser.parse_args(argv)
-    try:
-        fetch_movielens_100k(source=args.source, timeout=args.timeout, force=args.force)
-    except DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    return 0
+    return fetch_command(fetch_movielens_100k, "Fetch and verify MovieLens-100K into data/ml-100k/.", "GroupLens", 15.0, argv,
+                         sources=["auto", "local", "grouplens", "recbole"])
 
 
 if __name__ == "__main__":
