@@ -20,7 +20,7 @@ def _video_games_missing() -> str | None:
     try:
         fetch_amazon_video_games()
     except DataError as err:
-        return str(err).splitlines()[0]
+        return str(err).split(". Tried:")[0] + " here"
     return None
 
 
