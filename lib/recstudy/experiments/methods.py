@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Any
 
-import numpy as np
 import torch
 
 from recstudy.models import model_names
