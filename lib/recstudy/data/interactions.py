@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,19 +116,14 @@ def _detect_separator(path: Path, sample: str) -> str:
         return best
 
 
-def _read_text_sample(path: Path, encoding: str, size: int = 65536) -> str:
-    """The first ``size`` bytes as text; a binary file or a wrong encoding is a DataError naming the file and line."""
+def _read_text(path: Path, encoding: str, binary_probe: int = 65536) -> str:
+    """The whole file as text, read and decoded once; a binary file or a wrong encoding is a DataError naming the file and line."""
     data = path.read_bytes()
-    if b"\x00" in data[:size]:
+    if b"\x00" in data[:binary_probe]:
         raise DataError(f"{path}: this is a binary file (it contains NUL bytes), not a CSV/TSV text log; "
                         "unpack it first if it is an archive")
-    _check_encoding(path, data, encoding)
-    return data[:size].decode(encoding, errors="ignore")
-
-
-def _check_encoding(path: Path, data: bytes, encoding: str) -> None:
     try:
-        data.decode(encoding)
+        return data.decode(encoding)
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
         raise DataError(f"{path}: line {line}: byte 0x{data[err.start]:02x} is not valid {encoding}; "
@@ -217,12 +213,12 @@ def load_interactions(
     if not path.is_file():
         raise FileNotFoundError(f"interaction file not found: {path} (looked in {path.resolve().parent})")
     encoding = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding  # accept a BOM
-    sample = _read_text_sample(path, encoding)
-    if not sample.strip():
+    text = _read_text(path, encoding)
+    if not text.strip():
         raise DataError(f"{path}: the file is empty (expected a header line with user and item columns)")
-    sep = sep or _detect_separator(path, "\n".join(sample.splitlines()[:20]))
-    try:
-        raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding=encoding)
+    sep = sep or _detect_separator(path, "\n".join(text[:65536].splitlines()[:20]))
+    try:  # parse the text already decoded rather than reading and decoding the file a second time
+        raw = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     except pd.errors.ParserError as err:
         raise DataError(f"{path}: malformed file: {err}") from err
     if raw.empty:
