@@ -75,6 +75,25 @@ $(REPORTS)/index.html: $(HTML)
 
 .PRECIOUS: $(REPORTS)/%.ipynb
 
+# Notebooks 06-09 cache every trained run (data/runs/, keyed by code, data, settings and seed);
+# 08 compares with 06's GRU4Rec runs and 10 compares all of them, so they run after those and
+# read the runs instead of training them again (order only: each still stands alone).
+$(REPORTS)/08_gan.ipynb: | $(REPORTS)/06_rnn.ipynb
+$(REPORTS)/10_sequential_comparison.ipynb: | $(REPORTS)/06_rnn.ipynb $(REPORTS)/07_cnn.ipynb $(REPORTS)/08_gan.ipynb $(REPORTS)/09_transformers.ipynb
+
+# A family notebook with two models would take longer than 30 minutes, so each of its models is
+# tuned and trained first in a job of its own: the same notebook run with `models` set to that one
+# model (reports/runs/NOTEBOOK@MODEL.ipynb). The jobs fill the run and tuning caches in parallel
+# (make -j2); the family notebook then reads every run back.
+MODEL_RUNS := 07_cnn@Caser 07_cnn@NextItNet 09_transformers@SASRec 09_transformers@BERT4Rec
+MODEL_RUN_TARGETS := $(MODEL_RUNS:%=$(REPORTS)/runs/%.ipynb)
+define MODEL_RUN
+$(REPORTS)/runs/$(1)@$(2).ipynb: notebooks/$(1).ipynb profiles/$(PROFILE)/$(1).yaml $(DATA) $(ENV_STAMP) | $(KERNEL_CONFIG)
+	$$(PY) -m recstudy.pipeline execute --profile $(PROFILE) --set 'models=[$(2)]' $$< $$@
+$(REPORTS)/$(1).ipynb: | $(REPORTS)/runs/$(1)@$(2).ipynb
+endef
+$(foreach run,$(MODEL_RUNS),$(eval $(call MODEL_RUN,$(word 1,$(subst @, ,$(run))),$(word 2,$(subst @, ,$(run))))))
+
 # The library files each notebook imports, found by following its imports (standard library only,
 # so no environment is needed); written to a temporary file first so a killed make leaves none half written.
 .deps/%.mk: notebooks/%.ipynb $(LIB_SRC)
@@ -110,7 +129,7 @@ lab: $(DATA) $(ENV_STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 clean:
-	rm -rf reports/*.ipynb reports/*.html reports/*.json reports/quick reports/.*.tmp*
+	rm -rf reports/*.ipynb reports/*.html reports/*.json reports/runs reports/quick reports/.*.tmp*
 
 distclean: clean
 	rm -rf $(VENV) data .jupyter .deps

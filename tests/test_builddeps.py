@@ -40,7 +40,8 @@ def test_closure_follows_absolute_relative_and_package_imports(tmp_path):
     names = {p.relative_to(lib).as_posix() for p in notebook_dependencies(nb, lib)}
     assert names == {"recstudy/__init__.py", "recstudy/a/__init__.py", "recstudy/a/b.py",
                      "recstudy/c/__init__.py", "recstudy/c/d.py"}
-    assert make_fragment(nb, lib, tmp_path).startswith("$(REPORTS)/01_x.ipynb: lib/recstudy/__init__.py ")
+    assert make_fragment(nb, lib, tmp_path).startswith(
+        "$(REPORTS)/01_x.ipynb $(filter $(REPORTS)/runs/01_x@%,$(MODEL_RUN_TARGETS)): lib/recstudy/__init__.py ")
 
 
 def test_paper_a_notebooks_do_not_depend_on_sequential_models():

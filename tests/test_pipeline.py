@@ -89,3 +89,16 @@ def test_headline_keys_are_checked_and_values_read_well():
     assert pipeline.format_value(0.123456) == "0.1235" and pipeline.format_value(float("nan")) == "not measured"
     assert pipeline.headline_metrics({"b": 1, "a": 2, "_headline": ["a"]}) == {"a": 2}
     assert pipeline.headline_metrics({"b": 1, "a": 2}) == {"b": 1, "a": 2}  # no headline named: the first keys
+
+
+def test_set_overrides_the_profile_and_is_checked(tmp_path, profiles):
+    (profiles / "01_tiny.yaml").write_text("x: 2\n")
+    nb = make_notebook(tmp_path / "01_tiny.ipynb", "print('x is', x)", param_line="x = 1\nmodels = ['a', 'b']")
+    assert pipeline.parse_settings(["models=[Caser]", "x=3"]) == {"models": ["Caser"], "x": 3}
+    with pytest.raises(ValueError, match="NAME=VALUE"):
+        pipeline.parse_settings(["models"])
+    out = tmp_path / "runs" / "01_tiny@a.ipynb"
+    pipeline.execute(nb, out, "quick", settings={"x": 5})
+    assert "x is 5" in out.read_text()
+    with pytest.raises(ValueError, match=r"\['z'\] are not defined"):
+        pipeline.execute(nb, out, "quick", settings={"z": 1})

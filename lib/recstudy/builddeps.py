@@ -113,10 +113,15 @@ def notebook_dependencies(notebook: Path, lib: Path = LIB) -> list[Path]:
 
 
 def make_fragment(notebook: Path, lib: Path = LIB, root: Path | None = None) -> str:
-    """``$(REPORTS)/<name>.ipynb: <files>`` with paths relative to ``root`` (the repository)."""
+    """``$(REPORTS)/<name>.ipynb: <files>`` with paths relative to ``root`` (the repository).
+
+    The Makefile's one-model runs of the notebook (``$(MODEL_RUN_TARGETS)`` under
+    ``$(REPORTS)/runs/<name>@<model>``) depend on the same files.
+    """
     root = root or lib.parent
     files = " ".join(str(p.relative_to(root)) for p in notebook_dependencies(notebook, lib))
-    return f"$(REPORTS)/{notebook.stem}.ipynb: {files}\n"
+    name = notebook.stem
+    return f"$(REPORTS)/{name}.ipynb $(filter $(REPORTS)/runs/{name}@%,$(MODEL_RUN_TARGETS)): {files}\n"
 
 
 def main(argv: list[str]) -> int:

@@ -69,15 +69,28 @@ def _strip_volatile_metadata(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def execute(notebook: Path, output: Path, profile: str, *, in_place: bool = False) -> None:
+def parse_settings(pairs: list[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs (VALUE in YAML, e.g. ``models=[Caser]``) as a parameter mapping."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise ValueError(f"--set expects NAME=VALUE, got {pair!r}")
+        out[name.strip()] = yaml.safe_load(value)
+    return out
+
+
+def execute(notebook: Path, output: Path, profile: str, *, in_place: bool = False,
+            settings: dict[str, Any] | None = None) -> None:
     """Run ``notebook`` with papermill and the profile's parameters, writing ``output`` atomically.
 
     ``in_place`` (for the stored notebooks nbval checks) strips papermill's
-    timestamps and writes no metrics file beside the notebook.
+    timestamps and writes no metrics file beside the notebook. ``settings`` override
+    the profile's parameters (the Makefile runs one model of a family notebook this way).
     """
     import papermill
 
-    params = load_profile(profile, notebook)
+    params = {**load_profile(profile, notebook), **(settings or {})}
     check_parameters(notebook, params)
     output.parent.mkdir(parents=True, exist_ok=True)
     for stale in output.parent.glob(f".{output.name}.tmp*"):  # left by a run that was killed
@@ -185,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("execute", help="run a notebook with a profile's parameters")
     p.add_argument("--profile", default="full")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a parameter of the profile (YAML value); may be repeated")
     p.add_argument("notebook", type=Path)
     p.add_argument("output", type=Path)
     p = sub.add_parser("refresh", help="re-execute a notebook in place (stored outputs for nbval)")
@@ -198,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", default="full")
     args = parser.parse_args(argv)
     if args.command == "execute":
-        execute(args.notebook, args.output, args.profile)
+        execute(args.notebook, args.output, args.profile, settings=parse_settings(args.set))
     elif args.command == "refresh":
         execute(args.notebook, args.notebook, args.profile, in_place=True)
     elif args.command == "html":

@@ -42,7 +42,7 @@ SPACE = {"lr": ("float", 1e-4, 1e-1, True), "dropout": ("float", 0.0, 0.6, False
 def test_finds_the_optimum_reproducibly_and_stores_in_sqlite(data, fake_training, tmp_path):
     first = tune_sequential("GRU4Rec", data, n_trials=25, space=SPACE, seed=3, cache_dir=tmp_path / "a", pruner="none")
     assert abs(np.log10(first.best_params["lr"]) + 2.5) < 0.5 and abs(first.best_params["dropout"] - 0.3) < 0.2
-    assert (tmp_path / "a" / "optuna.db").exists() and not first.from_cache
+    assert (tmp_path / "a" / "optuna-GRU4Rec.db").exists() and not first.from_cache
     again = tune_sequential("GRU4Rec", data, n_trials=25, space=SPACE, seed=3, cache_dir=tmp_path / "b", pruner="none")
     assert again.best_params == first.best_params  # same seed, same trials
     assert len(first.table()) == 25
@@ -69,3 +69,13 @@ def test_every_sequential_model_has_a_space_and_optuna_is_pinned():
     assert set(SEARCH_SPACES) == set(MODELS)
     requirements = (Path(__file__).resolve().parents[2] / "requirements.txt").read_text()
     assert "optuna==" in requirements
+
+
+def test_tuned_settings_fix_overrides_outside_the_search_and_share_the_run_protocol(data, fake_training, tmp_path):
+    result, settings = optuna_tuning.tuned_settings("GRU4Rec", data, n_trials=3, seed=0, epochs=40, patience=10,
+                                                    trial_patience=3, overrides={"dim": 16, "dropout": 0.25},
+                                                    pruner="none", cache_dir=tmp_path)
+    assert "dropout" not in result.best_params and "dim" not in result.best_params  # fixed, so not searched
+    assert all(call["dim"] == 16 and call["dropout"] == 0.25 and call["epochs"] == 40 and call["patience"] == 3
+               for call in fake_training)  # trials stop sooner; the final runs get the full patience
+    assert settings == {"dim": 16, "dropout": 0.25, "epochs": 40, "patience": 10, **result.best_params}

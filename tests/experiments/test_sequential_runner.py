@@ -45,3 +45,92 @@ def test_tied_and_untied_users_add_up_and_baselines_are_not_counted(data):
         assert combined == pytest.approx(row["test_NDCG@10"], abs=1e-6)
     assert np.isnan(runs.loc["MarkovChain", "converged"])
     assert results.converged_fraction in (0.0, 1.0)  # one trained run
+
+
+def test_cached_runs_are_reused_only_for_the_same_settings(data, tmp_path, monkeypatch):
+    from recstudy.experiments import sequential
+
+    small = {"SASRec": dict(dim=8, dropout=0.0, epochs=2, patience=2)}
+    first = run_seeds(["SASRec", "MarkovChain"], data, [0, 1], settings=small, device="cpu", cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == 3  # two SASRec seeds and the chain
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a cached run was trained again")
+
+    monkeypatch.setattr(sequential, "train_sequential", no_training)
+    again = run_seeds(["SASRec", "MarkovChain"], data, [0, 1], settings=small, device="cpu", cache_dir=tmp_path)
+    columns = ["model", "seed", "test_NDCG@10", "test_HR@10", "converged", "test_NDCG@10_tied"]
+    pd.testing.assert_frame_equal(first.runs[columns], again.runs[columns])
+    pd.testing.assert_frame_equal(first.per_user.reset_index(drop=True), again.per_user.reset_index(drop=True),
+                                  check_dtype=False)
+    assert len(again.curves) == len(first.curves)
+    relabelled = run_seeds(["tiny"], data, [0], settings={"tiny": {**small["SASRec"], "model": "SASRec"}}, device="cpu",
+                           cache_dir=tmp_path)
+    assert set(relabelled.runs.model) == set(relabelled.per_user.model) == {"tiny"}  # same run, its own label
+    with pytest.raises(AssertionError, match="trained again"):  # other settings: not served from the cache
+        run_seeds(["SASRec"], data, [0], settings={"SASRec": {**small["SASRec"], "dim": 12}}, device="cpu",
+                  cache_dir=tmp_path)
+
+
+def test_the_test_target_is_scored_once_per_run(data, monkeypatch):
+    from recstudy.experiments import sequential
+
+    splits = []
+    original = sequential.evaluate
+
+    def counting(model, data, split="test", **kwargs):
+        splits.append((split, kwargs.get("keep_last")))
+        return original(model, data, split, **kwargs)
+
+    monkeypatch.setattr(sequential, "evaluate", counting)
+    run_seeds(["GRU4Rec"], data, [0], settings={"GRU4Rec": dict(dim=8, epochs=2, patience=2)}, device="cpu")
+    assert splits.count(("test", None)) == 1
+
+
+def _cycle_table(tied: bool) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    rows = []
+    for user in range(30):
+        items = rng.permutation(12)[:8]
+        for t, item in enumerate(items):
+            rows.append((user, int(item), 1.0, t // 2 if tied else t))  # tied: every two ratings share a second
+    return pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"])
+
+
+@pytest.mark.parametrize("tied", [True, False])
+def test_tie_order_spread_is_zero_without_ties_and_brackets_the_score(tied):
+    from recstudy.experiments.sequential import tie_order_data
+
+    table = _cycle_table(tied)
+    data = build_sequences(table, max_len=6, tie_seed=0)
+    others = tie_order_data(table, data, 4)
+    row = run_seeds(["MarkovChain"], data, [0], device="cpu", tie_orders=others).runs.iloc[0]
+    assert row["test_NDCG@10_tie_orders"] == 5
+    assert row["test_NDCG@10_tie_min"] <= row["test_NDCG@10"] <= row["test_NDCG@10_tie_max"]
+    if tied:
+        assert row["test_NDCG@10_tie_sd"] > 0  # other orders move the target, and the score with it
+    else:
+        assert row["test_NDCG@10_tie_sd"] == 0 and row["test_NDCG@10_tie_min"] == row["test_NDCG@10_tie_max"]
+
+
+def test_epoch_timings_interleave_every_model_in_every_round(data):
+    from recstudy.experiments.sequential import epoch_timings
+
+    small = dict(dim=8, dropout=0.0)
+    timings = epoch_timings(["GRU4Rec", "SeqGAN", "shallow"], data,
+                            {"GRU4Rec": small, "SeqGAN": small, "shallow": {**small, "model": "NextItNet", "dilations": [1]}},
+                            repeats=2, device="cpu")
+    assert len(timings) == 6 and set(timings.seed) == {0, 1}
+    assert timings.groupby("seed").model.nunique().eq(3).all() and (timings.seconds_per_epoch > 0).all()
+
+
+def test_results_combine_keeps_every_row():
+    from recstudy.experiments.sequential import SeedResults
+
+    a = SeedResults(pd.DataFrame({"model": ["x"], "converged": [True]}), pd.DataFrame({"model": ["x"]}), pd.DataFrame(),
+                    pd.DataFrame({"model": ["x"], "user": [0]}))
+    b = SeedResults(pd.DataFrame({"model": ["y", "y"], "converged": [False, True]}), pd.DataFrame(), pd.DataFrame(),
+                    pd.DataFrame({"model": ["y"], "user": [0]}))
+    both = SeedResults.combine(a, b)
+    assert list(both.runs.model) == ["x", "y", "y"] and len(both.per_user) == 2 and len(both.curves) == 1
+    assert both.converged_fraction == pytest.approx(2 / 3)

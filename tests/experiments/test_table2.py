@@ -69,3 +69,15 @@ def test_accuracy_claims_are_not_judged_without_convergence():
     for claim in ("good accuracy", "information lost in pooling", "needs enough depth", "hard to use far-past information"):
         assert v[claim].startswith("not tested here"), claim
     assert v["fast training"] == "not supported"  # equal speed: timing claims need no convergence
+
+
+def test_speed_claims_follow_the_interleaved_timings_when_given():
+    fast_rnn = {m: 1.0 if m == "GRU4Rec" else 2.0 for m in MODELS}
+    slow_rnn = {m: 3.0 if m == "GRU4Rec" else 1.0 for m in MODELS}
+    r = results({m: 0.1 for m in MODELS}, fast_rnn)  # the runs say the RNN is fast
+    rows = [{"model": m, "seed": k, "seconds_per_epoch": slow_rnn[m] * (1 + 0.01 * k)} for m in MODELS for k in range(3)]
+    table = table2_verdicts(r, GROWTH, 5, timings=pd.DataFrame(rows))
+    by_claim = dict(zip(table.claim, table.verdict))
+    assert by_claim["slow (sequential) training"] == "supported" and by_claim["fast training"] == "supported"
+    assert "interleaved" in table.set_index("claim").loc["fast training", "evidence"]
+    assert verdicts(r)["slow (sequential) training"] == "not supported"  # the runs alone say otherwise

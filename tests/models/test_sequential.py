@@ -83,6 +83,16 @@ def test_gan_adversarial_step_updates_both_players(data):
     assert {"generator_loss", "discriminator_loss", "discriminator_accuracy"} <= set(model.adversarial_log[-1])
 
 
+@pytest.mark.parametrize("d_steps", [1, 4])
+def test_gan_discriminator_gets_d_steps_updates_per_generator_update(data, d_steps):
+    torch.manual_seed(0)
+    model = build_model("SeqGAN", data, **{**SMALL, "d_steps": d_steps})
+    g_opt, d_opt = model.optimizers()
+    model.adversarial_step(batch(data))
+    assert d_opt.state_dict()["state"][0]["step"].item() == d_steps
+    assert g_opt.state_dict()["state"][0]["step"].item() == 1
+
+
 def test_training_learns_the_cycle_and_baselines(data):
     run = train_sequential("SASRec", data, seed=0, device="cpu", epochs=20, lr=1e-2, patience=None, dim=16, dropout=0.0)
     assert run.test["NDCG@10"] > 0.8  # the next item of a cycle is easy to learn; an untrained model scores far lower

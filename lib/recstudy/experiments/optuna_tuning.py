@@ -21,21 +21,18 @@ returns the stored result without training.
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from recstudy.config import DATA_DIR
 from recstudy.data.sequences import SequenceData
 from recstudy.experiments import sequential as runner
-from recstudy.models import get_model
+from recstudy.experiments.fingerprints import data_fingerprint, model_fingerprint, settings_key, source_fingerprint
 
 # (kind, low, high, log) for numbers; ("categorical", [ordered choices]) for choices.
 # Sources of the defaults the spaces contain: GRU4Rec (Hidasi & Karatzoglou 2018: lr ~1e-3..1e-1, dropout 0-0.5);
@@ -71,28 +68,6 @@ class TuningResult:
         return self.trials.sort_values("value", ascending=False, na_position="last", ignore_index=True)
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def data_fingerprint(data: SequenceData) -> str:
-    """A checksum of what tuning sees of the data: the sequences and the protocol's sizes."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps([data.n_users, data.n_items, data.max_len, data.tie_seed, len(data.train_users)]).encode())
-    digest.update(np.array([len(s) for s in data.sequences], dtype=np.int64).tobytes())
-    digest.update(np.concatenate(data.sequences).astype(np.int64).tobytes())
-    return digest.hexdigest()
-
-
-def model_fingerprint(name: str) -> str:
-    """A checksum of the model's source file and the shared files it builds on."""
-    from recstudy.models import layers
-    from recstudy.models.sequential import base
-
-    files = {inspect.getsourcefile(get_model(name)), inspect.getsourcefile(base), inspect.getsourcefile(layers)}
-    return _sha256(b"".join(Path(f).read_bytes() for f in sorted(files)))
-
-
 def at_edge(params: dict[str, Any], space: dict[str, tuple]) -> list[str]:
     """Parameters whose value lies in the outer ``EDGE_SHARE`` of a numeric range (log-aware) or ends a choice list."""
     edges = []
@@ -126,10 +101,8 @@ def _suggest(trial, space: dict[str, tuple]) -> dict[str, Any]:
 
 
 def _cache_key(name: str, data: SequenceData, space: dict, n_trials: int, seed: int, pruner: str, fixed: dict) -> str:
-    blob = json.dumps({"model": name, "model_source": model_fingerprint(name), "data": data_fingerprint(data),
-                       "space": space, "n_trials": n_trials, "seed": seed, "pruner": pruner, "fixed": fixed},
-                      sort_keys=True, default=str)
-    return _sha256(blob.encode())
+    return settings_key(model=name, model_source=model_fingerprint(name), runner=source_fingerprint(runner),
+                        data=data_fingerprint(data), space=space, n_trials=n_trials, seed=seed, pruner=pruner, fixed=fixed)
 
 
 def tune_sequential(name: str, data: SequenceData, *, n_trials: int, space: dict[str, tuple] | None = None, seed: int = 0,
@@ -152,11 +125,11 @@ def tune_sequential(name: str, data: SequenceData, *, n_trials: int, space: dict
                             stored["at_edge"], from_cache=True, key=key)
     cache_dir.mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    prune = {"median": optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=3),
+    prune = {"median": optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=5),
              "hyperband": optuna.pruners.HyperbandPruner(), "none": optuna.pruners.NopPruner()}[pruner]
     study = optuna.create_study(
         direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed), pruner=prune,
-        storage=storage or f"sqlite:///{cache_dir / 'optuna.db'}", study_name=study_name or f"{name}-{key[:16]}",
+        storage=storage or f"sqlite:///{cache_dir / f'optuna-{name}.db'}", study_name=study_name or f"{name}-{key[:16]}",
         load_if_exists=True,
     )
 
@@ -186,3 +159,23 @@ def tune_sequential(name: str, data: SequenceData, *, n_trials: int, space: dict
                               indent=1, default=str))
     tmp.replace(cached)  # a killed run leaves no half-written cache entry
     return result
+
+
+def tuned_settings(name: str, data: SequenceData, *, n_trials: int, seed: int, epochs: int, patience: int,
+                   trial_patience: int | None = None, overrides: dict[str, Any] | None = None, pruner: str = "median",
+                   device: str = "auto", cache_dir: str | Path | None = None) -> tuple[TuningResult, dict[str, Any]]:
+    """Tune ``name`` with the study's equal budget and return (result, the settings of its final runs).
+
+    ``overrides`` fix settings for tuning and final runs alike; a fixed hyper-parameter is
+    taken out of the search space (the quick profile fixes a small ``dim`` this way).
+    Trials share the final runs' epoch cap; they stop after ``trial_patience`` epochs
+    without improvement (default: ``patience``), a cheaper criterion that is the same for
+    every model. Notebooks 06-09 and 10 call this with the same arguments, so they get
+    the same settings (and notebook 10 the cached runs).
+    """
+    overrides = dict(overrides or {})
+    space = {k: v for k, v in SEARCH_SPACES[name].items() if k not in overrides}
+    trial = {**overrides, "epochs": epochs, "patience": patience if trial_patience is None else trial_patience}
+    result = tune_sequential(name, data, n_trials=n_trials, space=space, seed=seed, pruner=pruner, device=device,
+                             cache_dir=cache_dir, **trial)
+    return result, {**overrides, "epochs": epochs, "patience": patience, **result.best_params}

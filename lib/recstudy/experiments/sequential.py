@@ -8,15 +8,19 @@
 - :func:`evaluate` ranks all items for each user's validation or test target with
   :func:`recstudy.evaluation.ranking.full_ranking_metrics`, excluding the items in the
   user's input history.
-- :func:`run_seeds` and :func:`tune` return tidy DataFrames for the notebooks.
+- :func:`run_seeds` returns tidy DataFrames for the notebooks and caches each run (see its ``cache_dir``);
+  tuning is :mod:`recstudy.experiments.optuna_tuning`.
 """
 
 from __future__ import annotations
 
 import inspect
-import itertools
+import io
+import json
+import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -204,7 +208,7 @@ def train_sequential(name: str, data: SequenceData, *, seed: int = 0, device: st
     device = resolve_device(device)
     if name in BASELINES:
         model = fit_baseline(name, data, device=device)
-        return SequentialRun(name, seed, model, None, test=evaluate(model, data, "test", device=device),
+        return SequentialRun(name, seed, model, None, test=evaluate(model, data, "test", device=device) if evaluate_test else {},
                              valid=evaluate(model, data, "valid", device=device))
     config = settings_for(name, **settings)
     training = {k: config.pop(k) for k in TRAINING_KEYS}
@@ -248,6 +252,14 @@ class SeedResults:
     gan_log: pd.DataFrame  # one row per (seed, adversarial epoch) of the GAN
     per_user: pd.DataFrame  # one row per (model, seed, user): test metrics and history length
 
+    @classmethod
+    def combine(cls, *parts: "SeedResults") -> "SeedResults":
+        """One result from several (e.g. the models over five seeds and their ablations over three)."""
+        def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+            frames = [f for f in frames if len(f)]
+            return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return cls(*(stack([getattr(p, name) for p in parts]) for name in ("runs", "curves", "gan_log", "per_user")))
+
     @property
     def converged_fraction(self) -> float:
         """Share of the trained (non-baseline) runs that early stopping ended before their epoch cap."""
@@ -258,7 +270,8 @@ class SeedResults:
         """Mean and standard deviation over seeds per model, sorted by mean test NDCG@10."""
         metrics = ["test_HR@10", "test_NDCG@10", "test_MRR@10", "valid_NDCG@10", "parameters", "seconds_per_epoch",
                    "best_epoch", "seconds_to_best"] + [c for c in self.runs.columns if c.startswith("test_NDCG@10_last")]
-        metrics += [c for c in ("test_NDCG@10_tied", "test_NDCG@10_untied") if c in self.runs.columns]
+        metrics += [c for c in ("test_NDCG@10_tied", "test_NDCG@10_untied", "test_NDCG@10_tie_sd", "test_NDCG@10_tie_min",
+                                "test_NDCG@10_tie_max") if c in self.runs.columns]
         grouped = self.runs.groupby(["model", "family"])[metrics]
         table = grouped.mean().join(grouped.std(ddof=1).fillna(0.0), rsuffix="_std")
         table["seeds"] = self.runs.groupby(["model", "family"]).size()
@@ -283,13 +296,104 @@ def tied_untied_metrics(per_user: pd.DataFrame, data: SequenceData) -> dict[str,
     return out
 
 
+def tie_order_data(table: pd.DataFrame, data: SequenceData, n_orders: int) -> list[SequenceData]:
+    """``data`` rebuilt from ``table`` with ``n_orders`` other random orders of same-second items (tie seeds 1..n)."""
+    from recstudy.data.sequences import build_sequences
+
+    base = data.tie_seed or 0
+    windows = "all"  # the training windows are not used: only the test inputs and targets are read
+    others = [build_sequences(table, max_len=data.max_len, windows=windows, tie_seed=base + k) for k in range(1, n_orders + 1)]
+    for other in others:
+        if not (np.array_equal(other.item_ids, data.item_ids) and np.array_equal(other.user_ids, data.user_ids)):
+            raise ValueError("the tie-order variants index users or items differently from the data they vary")
+    return others
+
+
+def tie_order_spread(model: Any, data: SequenceData, tie_orders: list[SequenceData], device: str = "cpu",
+                     test_ndcg: float | None = None) -> dict[str, float]:
+    """Test NDCG@10 of one trained model over the tie order it was trained with and ``tie_orders``.
+
+    Same-second items have no true order, so which of them is the test target and how the
+    history before it reads is a convention. Re-scoring the same trained model under other
+    random orders shows how much its number owes to the convention (standard deviation,
+    minimum and maximum over the orders).
+    """
+    scores = [float(evaluate(model, data, "test", device=device)["NDCG@10"]) if test_ndcg is None else float(test_ndcg)]
+    scores += [float(evaluate(model, other, "test", device=device)["NDCG@10"]) for other in tie_orders]
+    return {"test_NDCG@10_tie_orders": len(scores), "test_NDCG@10_tie_sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0,
+            "test_NDCG@10_tie_min": min(scores), "test_NDCG@10_tie_max": max(scores)}
+
+
+def _one_run(label: str, model_name: str, data: SequenceData, seed: int, settings: dict[str, Any], device: str,
+             progress: bool, keep_last: int | None, tie_orders: list[SequenceData] | None = None) -> dict[str, Any]:
+    """Train (or fit) one model for one seed and score its test target once: summary, curves, GAN log, per-user rows."""
+    run = train_sequential(model_name, data, seed=seed, device=device, progress=progress, evaluate_test=False, **settings)
+    run.name = label
+    run.test, users = evaluate(run.model, data, "test", device=resolve_device(device), per_user=True)
+    summary = {**run.summary(), **tied_untied_metrics(users, data)}
+    if tie_orders:
+        summary.update(tie_order_spread(run.model, data, tie_orders, resolve_device(device), run.test["NDCG@10"]))
+    if keep_last is not None:
+        summary[f"test_NDCG@10_last_{keep_last}"] = evaluate(run.model, data, "test", device=resolve_device(device),
+                                                             keep_last=keep_last)["NDCG@10"]
+    users = users.reset_index()
+    users["history_length"] = np.asarray(data.history_lengths)[users["user"].to_numpy()]
+    users.insert(0, "seed", seed)
+    users.insert(0, "model", label)
+    return {"summary": summary, "curves": run.curves(), "gan_log": run.gan_log(), "per_user": users}
+
+
+def run_cache_key(model_name: str, data: SequenceData, seed: int, settings: dict[str, Any], keep_last: int | None,
+                  device: str, tie_orders: list[SequenceData] | None = None) -> str:
+    """What a cached run depends on: the model's code, the runner's code, the data, its settings, seed and device."""
+    from recstudy.evaluation import ranking
+    from recstudy.experiments.fingerprints import data_fingerprint, model_fingerprint, settings_key, source_fingerprint
+    from recstudy import training
+
+    return settings_key(model=model_name, model_source=model_fingerprint(model_name),
+                        runner=source_fingerprint(sys.modules[__name__], training, ranking), data=data_fingerprint(data),
+                        seed=seed, settings=settings, keep_last=keep_last, device=resolve_device(device),
+                        torch=torch.__version__, tie_orders=[data_fingerprint(d) for d in tie_orders or []])
+
+
+def _cached_run(cache_dir: Path | None, label: str, model_name: str, data: SequenceData, seed: int,
+                settings: dict[str, Any], device: str, progress: bool, keep_last: int | None,
+                tie_orders: list[SequenceData] | None) -> dict[str, Any]:
+    """:func:`_one_run`, stored under ``cache_dir`` (JSON) and read back when nothing it depends on changed."""
+    if cache_dir is None:
+        return _one_run(label, model_name, data, seed, settings, device, progress, keep_last, tie_orders)
+    key = run_cache_key(model_name, data, seed, settings, keep_last, device, tie_orders)
+    path = Path(cache_dir) / f"{model_name}-seed{seed}-{key[:16]}.json"
+    if path.exists():
+        stored = json.loads(path.read_text())
+        frames = {part: pd.read_json(io.StringIO(stored[part]), orient="split") for part in ("curves", "gan_log", "per_user")}
+        for frame in frames.values():
+            if "model" in frame.columns:
+                frame["model"] = label
+        return {"summary": {**stored["summary"], "model": label}, **frames}
+    result = _one_run(label, model_name, data, seed, settings, device, progress, keep_last, tie_orders)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"summary": result["summary"],
+                               **{part: result[part].to_json(orient="split", index=False, double_precision=15)
+                                  for part in ("curves", "gan_log", "per_user")}}, default=float))
+    tmp.replace(path)  # a killed run leaves no half-written entry
+    return result
+
+
 def run_seeds(names: list[str], data: SequenceData, seeds: list[int], *, settings: dict[str, dict[str, Any]] | None = None,
-              device: str = "auto", progress: bool = False, keep_last: int | None = None) -> SeedResults:
+              device: str = "auto", progress: bool = False, keep_last: int | None = None,
+              cache_dir: str | Path | None = None, tie_orders: list[SequenceData] | None = None) -> SeedResults:
     """Train and evaluate every model in ``names`` once per seed; baselines are deterministic and run once.
 
     A name may also be a label of ``settings`` whose ``"model"`` entry names the
     model (a variant, e.g. a shallower NextItNet). With ``keep_last=n`` each run is
     also tested on only the last n input items (column ``test_NDCG@10_last_n``).
+    With ``cache_dir`` every run is stored there and reused by any later call with the
+    same model code, data, settings, seed and device (notebook 10 thus reuses the runs of
+    notebooks 06-09 instead of training them again); without it nothing is stored.
+    ``tie_orders`` (from :func:`tie_order_data`) re-scores every trained run under other
+    orders of same-second items (columns ``test_NDCG@10_tie_sd``, ``_tie_min``, ``_tie_max``).
     """
     settings = settings or {}
     model_of = {n: settings.get(n, {}).get("model", n) for n in names}
@@ -298,42 +402,51 @@ def run_seeds(names: list[str], data: SequenceData, seeds: list[int], *, setting
         raise ValueError(f"unknown model(s) {unknown}: choose from {list(MODELS) + list(BASELINES)}")
     if not seeds:
         raise ValueError("run_seeds needs at least one seed")
-    history_length = pd.Series(data.history_lengths, name="history_length")
     runs, curves, gan, per_user = [], [], [], []
     for name in names:
         model_settings = {k: v for k, v in settings.get(name, {}).items() if k != "model"}
         for seed in seeds[:1] if model_of[name] in BASELINES else seeds:
-            run = train_sequential(model_of[name], data, seed=seed, device=device, progress=progress, **model_settings)
-            run.name = name
-            run.test, users = evaluate(run.model, data, "test", device=resolve_device(device), per_user=True)
-            summary = {**run.summary(), **tied_untied_metrics(users, data)}
-            if keep_last is not None:
-                summary[f"test_NDCG@10_last_{keep_last}"] = evaluate(run.model, data, "test", device=resolve_device(device),
-                                                                     keep_last=keep_last)["NDCG@10"]
-            runs.append(summary)
-            curves.append(run.curves())
-            gan.append(run.gan_log())
-            users = users.reset_index()
-            users["history_length"] = history_length.reindex(users["user"].to_numpy()).to_numpy()
-            users.insert(0, "seed", seed)
-            users.insert(0, "model", name)
-            per_user.append(users)
+            result = _cached_run(None if cache_dir is None else Path(cache_dir), name, model_of[name], data, seed,
+                                 model_settings, device, progress, keep_last, tie_orders)
+            runs.append(result["summary"])
+            curves.append(result["curves"])
+            gan.append(result["gan_log"])
+            per_user.append(result["per_user"])
     return SeedResults(pd.DataFrame(runs), pd.concat(curves, ignore_index=True),
                        pd.concat(gan, ignore_index=True) if any(len(g) for g in gan) else pd.DataFrame(),
                        pd.concat(per_user, ignore_index=True))
 
 
-def tune(name: str, data: SequenceData, grid: dict[str, list[Any]], *, seed: int = 0, device: str = "auto",
-         **fixed: Any) -> pd.DataFrame:
-    """Validation NDCG@10 of every point of ``grid`` (a dict of lists), best first; the test target is not used."""
-    if not grid:
-        raise ValueError("the tuning grid is empty")
-    keys = list(grid)
+def epoch_timings(names: list[str], data: SequenceData, settings: dict[str, dict[str, Any]], *, repeats: int = 3,
+                  device: str = "auto", seed: int = 0) -> pd.DataFrame:
+    """Seconds of one training epoch of every model, measured in interleaved rounds within one process.
+
+    Speed claims are ratios; measured in separate runs (or notebooks) they also compare
+    whatever else the machine was doing at the time. Here each round times one epoch of
+    every model back to back, in an order rotated each round, so a ratio within a round
+    sees the same machine; ``repeats`` rounds give the spread. One row per (model, round);
+    the column ``seed`` holds the round, so the rows pair like seeds. The GAN's epoch is
+    an adversarial epoch (its MLE epochs cost what its generator's do).
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    device = resolve_device(device)
+    prepared = {}
+    for name in names:
+        model_name = settings.get(name, {}).get("model", name)
+        config = settings_for(model_name, **{k: v for k, v in settings.get(name, {}).items() if k != "model"})
+        training = {k: config.pop(k) for k in TRAINING_KEYS}
+        seed_everything(seed)
+        model = build_model(model_name, data, **config).to(device)
+        model.negatives = int(training["negatives"])
+        step = (lambda m, b: m.adversarial_step(b)) if isinstance(model, SeqGAN) else None
+        prepared[name] = (model, window_batches(data, int(training["batch_size"]), device), training["lr"], step)
     rows = []
-    for values in itertools.product(*(grid[k] for k in keys)):
-        point = dict(zip(keys, values))
-        start = time.perf_counter()
-        run = train_sequential(name, data, seed=seed, device=device, **{**fixed, **point})
-        rows.append({**point, "valid_NDCG@10": run.valid["NDCG@10"], "valid_HR@10": run.valid["HR@10"],
-                     "epochs_run": len(run.curves()), "seconds": time.perf_counter() - start})
-    return pd.DataFrame(rows).sort_values("valid_NDCG@10", ascending=False, ignore_index=True)
+    for round_ in range(repeats):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            model, batches, lr, step = prepared[name]
+            history = fit(model, batches, None if step else (lambda m, b: m.loss(b)), step_fn=step, epochs=1, lr=lr,
+                          seed=seed + round_, progress=False)
+            rows.append({"model": name, "seed": round_, "seconds_per_epoch": history.seconds[0]})
+    return pd.DataFrame(rows)

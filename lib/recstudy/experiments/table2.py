@@ -95,14 +95,19 @@ def table2_verdicts(results: SeedResults, growth: pd.DataFrame, keep_last: int, 
                     cnns: tuple[str, ...] = ("Caser", "NextItNet"), attention: tuple[str, ...] = ("SASRec", "BERT4Rec"),
                     gan: str = "SeqGAN", shallow_cnn: str | None = None, deep_cnn: str = "NextItNet",
                     unpooled_cnn: str | None = None, pooled_cnn: str = "Caser", margin: float = 0.005,
-                    time_margin: float = 0.10, far_past_margin: float = 0.02, seed: int = 0) -> pd.DataFrame:
+                    time_margin: float = 0.10, far_past_margin: float = 0.02, seed: int = 0,
+                    timings: pd.DataFrame | None = None) -> pd.DataFrame:
     """Claim / members / evidence / verdict rows for Paper B's Table 2 (each row states its rule).
 
     ``margin``: NDCG@10 differences inside (-margin, margin) count as equivalent;
     ``time_margin``: speed ratios within 1 +- time_margin count as equal;
     ``far_past_margin``: the noise threshold for the loss from truncating the input.
+    ``timings``: epoch seconds from :func:`~recstudy.experiments.sequential.epoch_timings`
+    (interleaved rounds in one process, paired by round); without it the speed claims pair
+    the training runs' median epoch seconds by seed.
     """
     runs = results.runs
+    speed, paired_by = (timings, "round of an interleaved timing") if timings is not None else (runs, "seed")
     rows: list[dict[str, Any]] = []
     present = set(runs.model)
     rnns = [m for m in [rnn] if m in present]
@@ -131,12 +136,12 @@ def table2_verdicts(results: SeedResults, growth: pd.DataFrame, keep_last: int, 
     # RNN: slow (sequential) training, paired by seed against every CNN and transformer
     others = [m for m in [*cnns, *attention] if m in present]
     if rnns and others:
-        d = {m: compare_seeds(runs, rnn, m, "seconds_per_epoch", margin=time_log_margin, log=True) for m in others}
+        d = {m: compare_seeds(speed, rnn, m, "seconds_per_epoch", margin=time_log_margin, log=True) for m in others}
         slower = [m for m in others if d[m].verdict == "higher"]
         not_slower = [m for m in others if d[m].verdict in ("lower", "equivalent")]
         add("RNN", "slow (sequential) training",
             "log seconds-per-epoch ratio of " + rnn + " to: " + "; ".join(f"{m} {_describe(d[m])}" for m in others)
-            + f". Rule (paired by seed, ratios within {time_margin:.0%} equal): supported if {rnn} is slower than every "
+            + f". Rule (paired by {paired_by}, ratios within {time_margin:.0%} equal): supported if {rnn} is slower than every "
             "CNN and transformer, not supported if it is not slower than at least half of them",
             "supported" if len(slower) == len(others) else "not supported" if len(not_slower) >= len(others) / 2 else "unclear",
             slower, not_slower)
@@ -159,11 +164,11 @@ def table2_verdicts(results: SeedResults, growth: pd.DataFrame, keep_last: int, 
 
     # CNN: fast training, each CNN against the RNN
     if rnns and cnns:
-        d = {m: compare_seeds(runs, m, rnn, "seconds_per_epoch", margin=time_log_margin, log=True) for m in cnns}
+        d = {m: compare_seeds(speed, m, rnn, "seconds_per_epoch", margin=time_log_margin, log=True) for m in cnns}
         faster = [m for m in cnns if d[m].verdict == "lower"]
         add("CNN", "fast training",
             "log seconds-per-epoch ratio to " + rnn + ": " + "; ".join(f"{m} {_describe(d[m])}" for m in cnns)
-            + f". Rule (paired by seed, ratios within {time_margin:.0%} equal): supported if every CNN is faster than the RNN, "
+            + f". Rule (paired by {paired_by}, ratios within {time_margin:.0%} equal): supported if every CNN is faster than the RNN, "
             "not supported if none is",
             "supported" if len(faster) == len(cnns) else "not supported" if not faster else "unclear",
             faster, [m for m in cnns if m not in faster])

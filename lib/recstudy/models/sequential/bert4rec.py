@@ -48,9 +48,8 @@ def masked_positions(sequence: torch.Tensor, mask_prob: float, mask_last_prob: f
 
 
 class BERT4Rec(SequentialRecommender):
-    # Library defaults (hyper-parameters and learning rate), from the validation grids of notebooks 06-09
-    # (lr {0.002, 0.005} x dropout {0.1, 0.3}, seed 2022, max_len 50); the notebooks print whether
-    # their grid still agrees.
+    # Library defaults (hyper-parameters and learning rate) for a run that is not tuned; notebooks 06-10 tune
+    # every model with the same Optuna budget instead (recstudy.experiments.optuna_tuning.SEARCH_SPACES).
     defaults: dict = {"dim": 64, "dropout": 0.3, "lr": 5e-3}
 
     def __init__(self, n_items: int, dim: int = 64, max_len: int = 50, blocks: int = 2, heads: int = 2,

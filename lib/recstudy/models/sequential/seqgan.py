@@ -8,8 +8,9 @@ Design
   D(t, c) = <W h_t, e_c> + b_c of "c is the real next item".
 - Training: MLE pre-training of G (the cross-entropy every other model uses), then
   adversarial epochs. Each adversarial step (i) samples one item per position from
-  G (Gumbel-max, detached); (ii) updates D by binary cross-entropy, real next items
-  vs sampled ones; (iii) updates G by REINFORCE with reward sigmoid(D(t, sample))
+  G (detached); (ii) updates D ``d_steps`` times by binary cross-entropy, real next
+  items vs freshly sampled ones (IRGAN also gives its discriminator several updates per
+  generator update, so that D is a judge worth listening to); (iii) updates G by REINFORCE with reward sigmoid(D(t, sample))
   minus its batch mean (a baseline to cut variance), plus ``mle_weight`` times the
   MLE loss to keep G anchored to the data.
 
@@ -59,18 +60,19 @@ class Discriminator(nn.Module):
 
 
 class SeqGAN(SequentialRecommender):
-    # Library defaults (hyper-parameters and learning rate), from the validation grids of notebooks 06-09
-    # (lr {0.002, 0.005} x dropout {0.1, 0.3}, seed 2022, max_len 50); the notebooks print whether
-    # their grid still agrees.
+    # Library defaults (hyper-parameters and learning rate) for a run that is not tuned; notebooks 06-10 tune
+    # every model with the same Optuna budget instead (recstudy.experiments.optuna_tuning.SEARCH_SPACES).
     defaults: dict = {"dim": 64, "dropout": 0.1, "lr": 5e-3, "mle_weight": 1.0}
 
     def __init__(self, n_items: int, dim: int = 64, dropout: float = 0.2, mle_weight: float = 1.0,
-                 d_lr: float = 1e-3, g_lr: float = 1e-3, n_users: int = 0) -> None:
+                 d_lr: float = 1e-3, g_lr: float = 1e-3, d_steps: int = 3, n_users: int = 0) -> None:
         super().__init__(n_items, dim, n_users)
         del self.item_embedding  # the generator owns the item embedding
         self.generator = GRU4Rec(n_items, dim, dropout=dropout)
         self.discriminator = Discriminator(n_items, dim)
-        self.mle_weight, self.d_lr, self.g_lr = mle_weight, d_lr, g_lr
+        if d_steps < 1:
+            raise ValueError(f"d_steps must be at least 1, got {d_steps}")
+        self.mle_weight, self.d_lr, self.g_lr, self.d_steps = mle_weight, d_lr, g_lr, d_steps
         self.adversarial_log: list[dict[str, float]] = []  # one entry per adversarial step
         self._optimizers: tuple[torch.optim.Optimizer, torch.optim.Optimizer] | None = None
 
@@ -101,21 +103,23 @@ class SeqGAN(SequentialRecommender):
         return loss, real_logit, fake_logit
 
     def adversarial_step(self, batch: tuple[torch.Tensor, ...]) -> float:
-        """One D update and one G update on a batch; returns the generator's loss (logged with D's)."""
+        """``d_steps`` D updates, then one G update, on a batch; returns the generator's loss (logged with D's)."""
         users, inputs, targets = batch
         g_opt, d_opt = self.optimizers()
         valid = targets > 0
         hidden = self.generator.encode(users, inputs)[valid]
         log_probs = F.log_softmax(hidden @ self.output_weights().T, dim=-1)  # (N, n_items)
-        with torch.no_grad():  # one draw per position from G's softmax
-            sampled = torch.multinomial(log_probs.exp(), 1).squeeze(1)
+        probs = log_probs.detach().exp()
         fake_tokens = torch.zeros_like(targets)
-        fake_tokens[valid] = sampled + 1
-
-        d_loss, real_logit, fake_logit = self.discriminator_loss(inputs, targets, fake_tokens)
-        d_opt.zero_grad()
-        d_loss.backward()
-        d_opt.step()
+        for _ in range(self.d_steps):  # D learns from a fresh draw of G's items each time
+            sampled = torch.multinomial(probs, 1).squeeze(1)  # one draw per position from G's softmax
+            fake_tokens[valid] = sampled + 1
+            d_loss, real_logit, fake_logit = self.discriminator_loss(inputs, targets, fake_tokens)
+            d_opt.zero_grad()
+            d_loss.backward()
+            d_opt.step()
+        with torch.no_grad():  # the reward of G's last draw, from the updated D
+            real_logit, fake_logit = (logit[valid] for logit in self.discriminator(inputs, targets, fake_tokens))
 
         reward = torch.sigmoid(fake_logit.detach())
         advantage = reward - reward.mean()

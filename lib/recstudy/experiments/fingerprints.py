@@ -1,0 +1,51 @@
+"""Checksums that key the study's caches: what a model's code is and what the data a run sees is.
+
+A cache entry (a tuning study, a trained run's results) is reused only when the model's
+source, the shared code it builds on, the data and the settings are all unchanged, so a
+rebuild never serves a result computed by other code or on other data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recstudy.data.sequences import SequenceData
+from recstudy.models import get_model
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def data_fingerprint(data: SequenceData) -> str:
+    """A checksum of what a sequential run sees of the data: the sequences, tie order and protocol sizes."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([data.n_users, data.n_items, data.max_len, data.tie_seed, len(data.train_users)]).encode())
+    digest.update(np.array([len(s) for s in data.sequences], dtype=np.int64).tobytes())
+    digest.update(np.concatenate(data.sequences).astype(np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def source_fingerprint(*modules: Any) -> str:
+    """A checksum of the source files of ``modules`` (modules, classes or functions)."""
+    files = sorted({inspect.getsourcefile(m) for m in modules})
+    return sha256_hex(b"".join(Path(f).read_bytes() for f in files))
+
+
+def model_fingerprint(name: str) -> str:
+    """A checksum of model ``name``'s source file and the shared files it builds on."""
+    from recstudy.models import layers
+    from recstudy.models.sequential import base
+
+    return source_fingerprint(get_model(name), base, layers)
+
+
+def settings_key(**parts: Any) -> str:
+    """One checksum of JSON-able ``parts`` (sorted keys, so the order of the arguments does not matter)."""
+    return sha256_hex(json.dumps(parts, sort_keys=True, default=str).encode())
