@@ -13,10 +13,22 @@ PROFILE ?= full
 VENV    := .venv
 PY      := $(VENV)/bin/python
 ENV_STAMP := $(VENV)/.installed
-DATA    := data/ml-100k/ratings.tsv
+ML100K  := data/ml-100k/ratings.tsv
 
-# full-profile reports live in reports/, any other profile in reports/<profile>/
+# full-profile reports live in reports/, any other profile in reports/<profile>/.
+# `make DATA=path/to/log.csv` (or a named data set: DATA=amazon-video) runs every notebook that applies
+# on that data instead, into reports/<name>/ (reports/<name>/<profile>/) with its own index; a notebook
+# that cannot run on it (no timestamps for the sequential study, a notebook about one fixed data set)
+# is listed there as skipped, with the reason.
+ifdef DATA
+DATA_NAME := $(basename $(notdir $(DATA)))
+DATA_FILE := $(wildcard $(DATA))
+DATASET   := $(if $(DATA_FILE),$(abspath $(DATA)),$(DATA))
+DATASET_ARG := --dataset '$(DATASET)'
+REPORTS := reports/$(DATA_NAME)$(if $(filter full,$(PROFILE)),,/$(PROFILE))
+else
 REPORTS := reports$(if $(filter full,$(PROFILE)),,/$(PROFILE))
+endif
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NAMES   := $(notdir $(basename $(NOTEBOOKS)))
 EXECUTED := $(NAMES:%=$(REPORTS)/%.ipynb)
@@ -35,7 +47,7 @@ export MPLCONFIGDIR        := $(CURDIR)/.jupyter/matplotlib
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONHASHSEED      := 0
 
-.PHONY: all env data reports notebooks test test-lib test-notebooks lab clean distclean help
+.PHONY: all env data reports notebooks test test-lib test-notebooks lab run clean distclean help
 
 all: $(REPORTS)/index.html
 
@@ -56,22 +68,22 @@ $(ENV_STAMP): requirements.txt pyproject.toml
 	touch $@
 
 # --- data ------------------------------------------------------------------
-data: $(DATA)
+data: $(ML100K)
 
-$(DATA): | $(ENV_STAMP)
+$(ML100K): | $(ENV_STAMP)
 	$(PY) -m recstudy.data.movielens
 
 # --- notebooks -> executed copies -> HTML ----------------------------------
 reports: $(HTML)
 
-$(REPORTS)/%.ipynb: notebooks/%.ipynb profiles/$(PROFILE)/%.yaml $(DATA) $(ENV_STAMP) | $(KERNEL_CONFIG)
-	$(PY) -m recstudy.pipeline execute --profile $(PROFILE) $< $@
+$(REPORTS)/%.ipynb: notebooks/%.ipynb profiles/$(PROFILE)/%.yaml $(ML100K) $(DATA_FILE) $(ENV_STAMP) | $(KERNEL_CONFIG)
+	$(PY) -m recstudy.pipeline execute --profile $(PROFILE) $(DATASET_ARG) $< $@
 
 $(REPORTS)/%.html: $(REPORTS)/%.ipynb
 	$(PY) -m recstudy.pipeline html $< $@
 
 $(REPORTS)/index.html: $(HTML)
-	$(PY) -m recstudy.pipeline index --profile $(PROFILE) $(REPORTS)
+	$(PY) -m recstudy.pipeline index --profile $(PROFILE) $(DATASET_ARG) $(REPORTS)
 
 .PRECIOUS: $(REPORTS)/%.ipynb
 
@@ -88,8 +100,8 @@ $(REPORTS)/10_sequential_comparison.ipynb: | $(REPORTS)/06_rnn.ipynb $(REPORTS)/
 MODEL_RUNS := 07_cnn@Caser 07_cnn@NextItNet 09_transformers@SASRec 09_transformers@BERT4Rec
 MODEL_RUN_TARGETS := $(MODEL_RUNS:%=$(REPORTS)/runs/%.ipynb)
 define MODEL_RUN
-$(REPORTS)/runs/$(1)@$(2).ipynb: notebooks/$(1).ipynb profiles/$(PROFILE)/$(1).yaml $(DATA) $(ENV_STAMP) | $(KERNEL_CONFIG)
-	$$(PY) -m recstudy.pipeline execute --profile $(PROFILE) --set 'models=[$(2)]' $$< $$@
+$(REPORTS)/runs/$(1)@$(2).ipynb: notebooks/$(1).ipynb profiles/$(PROFILE)/$(1).yaml $(ML100K) $(DATA_FILE) $(ENV_STAMP) | $(KERNEL_CONFIG)
+	$$(PY) -m recstudy.pipeline execute --profile $(PROFILE) $(DATASET_ARG) --set 'models=[$(2)]' $$< $$@
 $(REPORTS)/$(1).ipynb: | $(REPORTS)/runs/$(1)@$(2).ipynb
 endef
 $(foreach run,$(MODEL_RUNS),$(eval $(call MODEL_RUN,$(word 1,$(subst @, ,$(run))),$(word 2,$(subst @, ,$(run))))))
@@ -111,21 +123,28 @@ $(KERNEL_CONFIG):
 	echo 'c.IPKernelApp.log_level = "ERROR"  # written by make' > $@
 
 # Re-execute the notebooks in place on the quick profile: their stored outputs are what nbval checks.
-notebooks: $(DATA) $(ENV_STAMP) $(KERNEL_CONFIG)
+notebooks: $(ML100K) $(ENV_STAMP) $(KERNEL_CONFIG)
 	for nb in $(NOTEBOOKS); do $(PY) -m recstudy.pipeline refresh --profile quick $$nb; done
 
+# One notebook by hand with other parameters (YAML values; an unknown name is an error listing the
+# valid ones), output in $(REPORTS)/manual/:  make run NB=05_sequences SET='seed=7 windows=last'
+run: $(ML100K) $(ENV_STAMP) | $(KERNEL_CONFIG)
+	@test -n "$(NB)" || { echo "error: say which notebook, e.g. make run NB=05_sequences SET='seed=7'" >&2; exit 2; }
+	$(PY) -m recstudy.pipeline execute --profile $(PROFILE) $(DATASET_ARG) $(foreach s,$(SET),--set '$(s)') notebooks/$(NB).ipynb $(REPORTS)/manual/$(NB).ipynb
+	$(PY) -m recstudy.pipeline html $(REPORTS)/manual/$(NB).ipynb $(REPORTS)/manual/$(NB).html
+
 # --- tests -----------------------------------------------------------------
-test: $(DATA) $(ENV_STAMP) $(KERNEL_CONFIG)
+test: $(ML100K) $(ENV_STAMP) $(KERNEL_CONFIG)
 	$(PY) -m pytest --nbval-lax --nbval-current-env tests $(NOTEBOOKS)
 
-test-lib: $(DATA) $(ENV_STAMP)
+test-lib: $(ML100K) $(ENV_STAMP)
 	$(PY) -m pytest tests
 
-test-notebooks: $(DATA) $(ENV_STAMP) $(KERNEL_CONFIG)
+test-notebooks: $(ML100K) $(ENV_STAMP) $(KERNEL_CONFIG)
 	$(PY) -m pytest --nbval-lax --nbval-current-env $(NOTEBOOKS)
 
 # --- interactive -----------------------------------------------------------
-lab: $(DATA) $(ENV_STAMP)
+lab: $(ML100K) $(ENV_STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 clean:

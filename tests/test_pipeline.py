@@ -102,3 +102,42 @@ def test_set_overrides_the_profile_and_is_checked(tmp_path, profiles):
     assert "x is 5" in out.read_text()
     with pytest.raises(ValueError, match=r"\['z'\] are not defined"):
         pipeline.execute(nb, out, "quick", settings={"z": 1})
+
+
+def test_a_dataset_goes_to_the_notebooks_parameter_or_the_notebook_is_skipped_with_the_reason(tmp_path, profiles):
+    log = tmp_path / "my_log.csv"
+    log.write_text("user,item\n" + "".join(f"{u},{i}\n" for u in range(30) for i in range(u % 5, u % 5 + 6)))
+    one = make_notebook(tmp_path / "01_one.ipynb", "print(dataset)", param_line="dataset = 'ml-100k'")
+    many = make_notebook(tmp_path / "02_many.ipynb", "print(datasets)", param_line="datasets = ['ml-100k']")
+    fixed = make_notebook(tmp_path / "03_fixed.ipynb", "print(1)")
+    timed = make_notebook(tmp_path / "04_timed.ipynb", "print(dataset)", param_line="dataset = 'ml-100k'")
+    nb = nbformat.read(timed, as_version=4)
+    nb.metadata["recstudy"] = {"needs": ["timestamps"]}
+    nbformat.write(nb, timed)
+    assert pipeline.dataset_settings(one, str(log)) == ({"dataset": str(log)}, None)
+    assert pipeline.dataset_settings(many, str(log)) == ({"datasets": [str(log)]}, None)
+    assert "fixed data set" in pipeline.dataset_settings(fixed, str(log))[1]
+    assert "have no timestamp" in pipeline.dataset_settings(timed, str(log))[1]
+    for name in ("01_one", "04_timed"):
+        (profiles / f"{name}.yaml").write_text("")
+    out = tmp_path / "reports" / "my_log"
+    pipeline.execute(one, out / "01_one.ipynb", "quick", dataset=str(log))
+    assert str(log) in (out / "01_one.ipynb").read_text()
+    pipeline.execute(timed, out / "04_timed.ipynb", "quick", dataset=str(log))
+    assert "Skipped on" in (out / "04_timed.ipynb").read_text()
+    for name in ("01_one", "04_timed"):
+        pipeline.to_html(out / f"{name}.ipynb", out / f"{name}.html")
+    index = pipeline.build_index(out, "quick").read_text()
+    assert "skipped: it orders each user" in index and "01_one.html" in index
+
+
+def test_a_failed_notebook_ends_in_one_line_naming_it_the_error_and_the_kept_copy(tmp_path, profiles, capsys):
+    (profiles / "01_tiny.yaml").write_text("")
+    bad = make_notebook(tmp_path / "01_tiny.ipynb", "raise ValueError('column rating: cannot parse \"x\"')")
+    out = tmp_path / "reports" / "01_tiny.ipynb"
+    assert pipeline.main(["execute", "--profile", "quick", str(bad), str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "01_tiny.ipynb: ValueError: column rating: cannot parse" in err[0]
+    assert "01_tiny.failed.ipynb" in err[0] and not out.exists()
+    assert pipeline.main(["execute", "--profile", "quick", "--set", "nope=1", str(bad), str(out)]) == 1
+    assert "['nope'] are not defined" in capsys.readouterr().err

@@ -28,6 +28,8 @@ import yaml
 from recstudy.config import PROFILES_DIR
 from recstudy.provenance import HEADLINE_KEY, METRICS_FILE_ENV, git_commit
 
+SKIPPED_KEY = "_skipped"  # in a metrics file: why the notebook was not run on this data set
+
 PROFILES = ("full", "quick")
 
 
@@ -49,14 +51,10 @@ def load_profile(profile: str, notebook: Path) -> dict[str, Any]:
 
 def check_parameters(notebook: Path, params: dict[str, Any]) -> None:
     """Refuse parameters the notebook's `parameters` cell does not define (a typo would be silently ignored)."""
-    nb = nbformat.read(notebook, as_version=4)
-    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
-    if len(cells) != 1:
-        raise ValueError(f"{notebook}: expected exactly one cell tagged 'parameters', found {len(cells)}")
-    source = cells[0].source
-    unknown = [k for k in params if not any(line.split("=")[0].strip() == k for line in source.splitlines() if "=" in line)]
+    names = parameter_names(notebook)
+    unknown = [k for k in params if k not in names]
     if unknown:
-        raise ValueError(f"{notebook}: parameter(s) {unknown} are not defined in its parameters cell")
+        raise ValueError(f"{notebook}: parameter(s) {unknown} are not defined in its parameters cell (its parameters: {', '.join(names)})")
 
 
 def _strip_volatile_metadata(path: Path) -> None:
@@ -67,6 +65,57 @@ def _strip_volatile_metadata(path: Path) -> None:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
+
+
+def parameter_names(notebook: Path) -> list[str]:
+    """The names the notebook's `parameters` cell assigns."""
+    nb = nbformat.read(notebook, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ValueError(f"{notebook}: expected exactly one cell tagged 'parameters', found {len(cells)}")
+    return [line.split("=")[0].strip() for line in cells[0].source.splitlines()
+            if "=" in line and line.split("=")[0].strip().isidentifier()]
+
+
+def dataset_settings(notebook: Path, dataset: str) -> tuple[dict[str, Any], str | None]:
+    """(parameters that point ``notebook`` at ``dataset``, None) or ({}, why it does not apply).
+
+    A notebook takes a data set through its ``dataset`` (one) or ``datasets`` (a list)
+    parameter; one without either studies a fixed data set. A notebook whose metadata
+    ``recstudy.needs`` lists ``timestamps`` needs a log with a timestamp on every row.
+    """
+    from recstudy.data.datasets import load_dataset
+
+    names = parameter_names(notebook)
+    if "dataset" in names:
+        settings: dict[str, Any] = {"dataset": dataset}
+    elif "datasets" in names:
+        settings = {"datasets": [dataset]}
+    else:
+        return {}, "this notebook studies one fixed data set (it has no dataset parameter)"
+    needs = nbformat.read(notebook, as_version=4).metadata.get("recstudy", {}).get("needs", [])
+    if "timestamps" in needs:
+        table, _ = load_dataset(dataset)
+        missing = int((table["timestamp"] < 0).sum())
+        if missing:
+            return {}, f"it orders each user's interactions in time, and {missing:,} of the log's {len(table):,} rows have no timestamp"
+    return settings, None
+
+
+def write_skipped(notebook: Path, output: Path, dataset: str, reason: str) -> None:
+    """A short executed notebook (and metrics file) saying that ``notebook`` does not apply to ``dataset``, and why."""
+    from nbformat.v4 import new_markdown_cell, new_notebook
+
+    source = nbformat.read(notebook, as_version=4)
+    title = next((c.source for c in source.cells if c.cell_type == "markdown"), f"# {notebook.stem}")
+    nb = new_notebook(cells=[new_markdown_cell(title),
+                             new_markdown_cell(f"**Skipped on `{dataset}`**: {reason}.")], metadata=source.metadata)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp, metrics_tmp = _tmp(output, ".ipynb"), _tmp(output, ".json")
+    nbformat.write(nb, tmp)
+    metrics_tmp.write_text(json.dumps({SKIPPED_KEY: reason, HEADLINE_KEY: []}))
+    os.replace(metrics_tmp, output.with_suffix(".metrics.json"))
+    os.replace(tmp, output)
 
 
 def parse_settings(pairs: list[str]) -> dict[str, Any]:
@@ -81,16 +130,24 @@ def parse_settings(pairs: list[str]) -> dict[str, Any]:
 
 
 def execute(notebook: Path, output: Path, profile: str, *, in_place: bool = False,
-            settings: dict[str, Any] | None = None) -> None:
+            settings: dict[str, Any] | None = None, dataset: str | None = None) -> None:
     """Run ``notebook`` with papermill and the profile's parameters, writing ``output`` atomically.
 
     ``in_place`` (for the stored notebooks nbval checks) strips papermill's
     timestamps and writes no metrics file beside the notebook. ``settings`` override
     the profile's parameters (the Makefile runs one model of a family notebook this way).
+    ``dataset`` (a named data set or a log's path) replaces the notebook's data; a
+    notebook that cannot run on it is written as a short "skipped" report with the reason.
     """
     import papermill
 
     params = {**load_profile(profile, notebook), **(settings or {})}
+    if dataset is not None:
+        for_dataset, reason = dataset_settings(notebook, dataset)
+        if reason is not None:
+            write_skipped(notebook, output, dataset, reason)
+            return
+        params.update(for_dataset)
     check_parameters(notebook, params)
     output.parent.mkdir(parents=True, exist_ok=True)
     for stale in output.parent.glob(f".{output.name}.tmp*"):  # left by a run that was killed
@@ -161,15 +218,19 @@ def headline_metrics(metrics: dict[str, Any], fallback: int = 4) -> dict[str, An
     return {k: metrics[k] for k in keys if k in metrics}
 
 
-def build_index(reports_dir: Path, profile: str) -> Path:
-    """Write ``reports_dir/index.html`` linking every NN_*.html report with its summary and key metrics."""
+def build_index(reports_dir: Path, profile: str, dataset: str | None = None) -> Path:
+    """Write ``reports_dir/index.html`` linking every NN_*.html report with its summary and key metrics.
+
+    ``dataset``: the data set every report was run on (``make DATA=...``), named in the page.
+    """
     rows = []
     for report in sorted(reports_dir.glob("[0-9][0-9]_*.html")):
         executed = report.with_suffix(".ipynb")
         title, summary = notebook_summary(executed) if executed.exists() else (report.stem, "")
         metrics_path = report.with_suffix(".metrics.json")
         metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
-        shown = "<br>".join(f"{html.escape(k)} = {html.escape(format_value(v))}" for k, v in headline_metrics(metrics).items())
+        shown = ("skipped: " + html.escape(metrics[SKIPPED_KEY]) if SKIPPED_KEY in metrics else
+                 "<br>".join(f"{html.escape(k)} = {html.escape(format_value(v))}" for k, v in headline_metrics(metrics).items()))
         rows.append(
             f"<tr><td><a href='{html.escape(report.name)}'>{html.escape(report.stem)}</a></td>"
             f"<td><b>{html.escape(title)}</b><br>{html.escape(summary)}</td><td class='m'>{shown}</td></tr>"
@@ -179,8 +240,8 @@ def build_index(reports_dir: Path, profile: str) -> Path:
 <html><head><meta charset="utf-8"><title>Recommender-systems study: reports</title>
 <style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}td{{padding:.4em;vertical-align:top;border-bottom:1px solid #ddd}}
 .m{{font-family:monospace;font-size:85%}}</style></head><body>
-<h1>Reproducible recommender-systems study: reports</h1>
-<p>Profile <b>{html.escape(profile)}</b>, built {stamp} from commit <code>{html.escape(git_commit())}</code>.
+<h1>Reproducible recommender-systems study: reports{html.escape(f" on {dataset}") if dataset else ""}</h1>
+<p>{f"Every notebook that applies was run on <code>{html.escape(dataset)}</code> instead of its own data; those that cannot run on it say why. " if dataset else ""}Profile <b>{html.escape(profile)}</b>, built {stamp} from commit <code>{html.escape(git_commit())}</code>.
 Each report records its own parameters, data checksum and package versions.</p>
 <table><tr><th>report</th><th>what it shows</th><th>headline</th></tr>
 {chr(10).join(rows)}
@@ -200,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--profile", default="full")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override a parameter of the profile (YAML value); may be repeated")
+    p.add_argument("--dataset", default=None, help="run on this named data set or log file instead")
     p.add_argument("notebook", type=Path)
     p.add_argument("output", type=Path)
     p = sub.add_parser("refresh", help="re-execute a notebook in place (stored outputs for nbval)")
@@ -211,16 +273,35 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("index", help="write index.html for a reports folder")
     p.add_argument("reports_dir", type=Path)
     p.add_argument("--profile", default="full")
+    p.add_argument("--dataset", default=None, help="the data set the reports were run on")
     args = parser.parse_args(argv)
-    if args.command == "execute":
-        execute(args.notebook, args.output, args.profile, settings=parse_settings(args.set))
-    elif args.command == "refresh":
-        execute(args.notebook, args.notebook, args.profile, in_place=True)
-    elif args.command == "html":
-        to_html(args.notebook, args.output)
-    else:
-        build_index(args.reports_dir, args.profile)
+    try:
+        if args.command == "execute":
+            execute(args.notebook, args.output, args.profile, settings=parse_settings(args.set), dataset=args.dataset)
+        elif args.command == "refresh":
+            execute(args.notebook, args.notebook, args.profile, in_place=True)
+        elif args.command == "html":
+            to_html(args.notebook, args.output)
+        else:
+            build_index(args.reports_dir, args.profile, args.dataset)
+    except Exception as error:  # one line for make's log, not a traceback wall
+        print(f"error: {failure_line(args, error)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def failure_line(args: argparse.Namespace, error: BaseException) -> str:
+    """What failed, why (the notebook's own exception when a cell raised) and where the failed copy is kept."""
+    name, message = type(error).__name__, str(error)
+    if hasattr(error, "ename") and hasattr(error, "evalue"):  # papermill's PapermillExecutionError: a cell raised
+        name, message = error.ename, error.evalue
+    message = " ".join(message.split())
+    where = getattr(args, "notebook", None) or getattr(args, "reports_dir", "")
+    line = f"{where}: {name}: {message}"
+    output = getattr(args, "output", None) if args.command == "execute" else (args.notebook if args.command == "refresh" else None)
+    if output is not None and Path(output).with_suffix(".failed.ipynb").exists():
+        line += f" (the failed run is kept as {Path(output).with_suffix('.failed.ipynb')})"
+    return line
 
 
 if __name__ == "__main__":

@@ -11,20 +11,27 @@ from recstudy.data.interactions import canonical_checksum, load_interactions
 from recstudy.data.movielens import load_movielens_100k
 from recstudy.data.paper_shape import paper_shaped_subsample
 
-DATASETS = ("ml-100k", "paper-shaped")
+DATASETS = ("ml-100k", "paper-shaped", "amazon-video")
 
 
 def load_dataset(name: str, *, subsample_seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, str]:
     """The canonical table for ``name`` and its SHA-256.
 
     ``name`` is "ml-100k" (all 100,000 ratings), "paper-shaped" (Paper A's
-    407 x 462 x 2,000 shape drawn from MovieLens-100K with ``subsample_seed``) or
-    the path of a CSV/TSV interaction log (see :func:`recstudy.data.interactions.load_interactions`).
+    407 x 462 x 2,000 shape drawn from MovieLens-100K with ``subsample_seed``),
+    "amazon-video" (the SASRec authors' Amazon Video Games file: 31,013 users, 23,715
+    items, 287,107 interactions in each user's time order, fetched and verified by
+    :mod:`recstudy.data.amazon`) or the path of a CSV/TSV interaction log (see
+    :func:`recstudy.data.interactions.load_interactions`).
     """
     if name == "ml-100k":
         table = load_movielens_100k()
     elif name == "paper-shaped":
         table = paper_shaped_subsample(load_movielens_100k(), seed=subsample_seed)
+    elif name == "amazon-video":
+        from recstudy.data.amazon import load_amazon_video_games
+
+        table = load_amazon_video_games()
     elif Path(name).suffix.lower() in (".csv", ".tsv", ".txt") or Path(name).exists():
         table, _ = load_interactions(name)
     else:
