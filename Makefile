@@ -20,10 +20,15 @@ ML100K  := data/ml-100k/ratings.tsv
 # on that data instead, into reports/<name>/ (reports/<name>/<profile>/) with its own index; a notebook
 # that cannot run on it (no timestamps for the sequential study, a notebook about one fixed data set)
 # is listed there as skipped, with the reason.
+# A log whose columns the loader cannot name by itself takes USER_COL, ITEM_COL, RATING_COL,
+# TIME_COL, SEP and ENCODING (make DATA=events.csv ITEM_COL=article SEP=';').
 ifdef DATA
 DATA_NAME := $(basename $(notdir $(DATA)))
 DATA_FILE := $(wildcard $(DATA))
-DATASET   := $(if $(DATA_FILE),$(abspath $(DATA)),$(DATA))
+DATA_QUERY := $(subst $(eval) ,&,$(strip $(if $(USER_COL),user_col=$(USER_COL)) $(if $(ITEM_COL),item_col=$(ITEM_COL)) \
+  $(if $(RATING_COL),rating_col=$(RATING_COL)) $(if $(TIME_COL),timestamp_col=$(TIME_COL)) $(if $(SEP),sep=$(SEP)) \
+  $(if $(ENCODING),encoding=$(ENCODING))))
+DATASET   := $(if $(DATA_FILE),$(abspath $(DATA)),$(DATA))$(if $(DATA_QUERY),?$(DATA_QUERY))
 DATASET_ARG := --dataset '$(DATASET)'
 REPORTS := reports/$(DATA_NAME)$(if $(filter full,$(PROFILE)),,/$(PROFILE))
 else

@@ -161,3 +161,15 @@ def test_indexing_is_contiguous_and_reversible(ml100k):
     assert indexed.users.min() == 0 and indexed.users.max() == 942
     np.testing.assert_array_equal(indexed.user_ids[indexed.users], ml100k.user.to_numpy())
     np.testing.assert_array_equal(indexed.item_ids[indexed.items], ml100k.item.to_numpy())
+
+
+def test_a_log_path_carries_its_loader_options(tmp_path):
+    from recstudy.data.datasets import log_options
+
+    log = tmp_path / "events.csv"
+    log.write_text("who|what\n" + "".join(f"u{u}|i{i}\n" for u in range(25) for i in range(u % 4, u % 4 + 5)))
+    assert log_options(f"{log}?user_col=who&item_col=what&sep=|") == (str(log), {"user_col": "who", "item_col": "what", "sep": "|"})
+    table, _ = load_dataset(f"{log}?user_col=who&item_col=what")
+    assert table.user.nunique() == 25
+    with pytest.raises(ValueError, match=r"unknown loader option\(s\) \['colour'\]"):
+        load_dataset(f"{log}?colour=red")

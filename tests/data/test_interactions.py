@@ -74,3 +74,19 @@ def test_two_columns_for_one_role_is_an_ambiguity(tmp_path):
         load_interactions(path)
     table, _ = load_interactions(path, user_col="userId")
     assert len(table) == len(ROWS)
+
+
+def test_qualified_names_ending_in_an_alias_are_found_and_a_column_is_never_two_roles(tmp_path):
+    log = tmp_path / "shop.csv"
+    rows = [(f"c{u}", f"SKU-{i}", 1_600_000_000_000 + 1000 * (4 * u + i)) for u in range(3) for i in range(4)]
+    log.write_text("customerId;productSku;eventTime\n" + "".join(f"{u};{i};{t}\n" for u, i, t in rows))
+    table, _ = load_interactions(log)
+    assert len(table) == 12 and table.timestamp.max() == 1_600_000_011  # milliseconds found and converted
+    scored = tmp_path / "scored.csv"
+    scored.write_text("uid,productId,productRating\n" + "".join(f"{u},{i},3\n" for u in range(3) for i in range(4)))
+    table, _ = load_interactions(scored)  # "productRating" ends in an alias of rating only
+    assert set(table.rating) == {3.0}
+    both = tmp_path / "both.csv"
+    both.write_text("user,itemUser\n" + "".join(f"{u},{i}\n" for u in range(3) for i in range(4)))
+    with pytest.raises(DataError, match="no item column"):
+        load_interactions(both)

@@ -11,7 +11,22 @@ from recstudy.data.interactions import canonical_checksum, load_interactions
 from recstudy.data.movielens import load_movielens_100k
 from recstudy.data.paper_shape import paper_shaped_subsample
 
-DATASETS = ("ml-100k", "paper-shaped", "amazon-video")
+DATASETS = ("ml-100k", "paper-shaped", "amazon-video", "ml-1m")
+
+
+LOG_OPTIONS = ("user_col", "item_col", "rating_col", "timestamp_col", "sep", "encoding")
+
+
+def log_options(spec: str) -> tuple[str, dict[str, str]]:
+    """A log's path and its loader options from ``path?item_col=sku&sep=;`` (``make DATA=... ITEM_COL=sku``)."""
+    from urllib.parse import parse_qsl
+
+    path, _, query = spec.partition("?")
+    options = dict(parse_qsl(query, keep_blank_values=True)) if query else {}
+    unknown = sorted(set(options) - set(LOG_OPTIONS))
+    if unknown:
+        raise ValueError(f"{spec}: unknown loader option(s) {unknown}; the options are {list(LOG_OPTIONS)}")
+    return path, options
 
 
 def load_dataset(name: str, *, subsample_seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, str]:
@@ -21,8 +36,10 @@ def load_dataset(name: str, *, subsample_seed: int = DEFAULT_SEED) -> tuple[pd.D
     407 x 462 x 2,000 shape drawn from MovieLens-100K with ``subsample_seed``),
     "amazon-video" (the SASRec authors' Amazon Video Games file: 31,013 users, 23,715
     items, 287,107 interactions in each user's time order, fetched and verified by
-    :mod:`recstudy.data.amazon`) or the path of a CSV/TSV interaction log (see
-    :func:`recstudy.data.interactions.load_interactions`).
+    :mod:`recstudy.data.amazon`), "ml-1m" (MovieLens-1M from GroupLens, MD5-verified, see
+    :mod:`recstudy.data.movielens_1m`) or the path of a CSV/TSV interaction log (see
+    :func:`recstudy.data.interactions.load_interactions`), optionally followed by loader
+    options as in ``my_log.csv?item_col=sku&sep=;`` (:func:`log_options`).
     """
     if name == "ml-100k":
         table = load_movielens_100k()
@@ -32,8 +49,13 @@ def load_dataset(name: str, *, subsample_seed: int = DEFAULT_SEED) -> tuple[pd.D
         from recstudy.data.amazon import load_amazon_video_games
 
         table = load_amazon_video_games()
-    elif Path(name).suffix.lower() in (".csv", ".tsv", ".txt") or Path(name).exists():
-        table, _ = load_interactions(name)
+    elif name == "ml-1m":
+        from recstudy.data.movielens_1m import load_movielens_1m
+
+        table = load_movielens_1m()
+    elif Path(name.partition("?")[0]).suffix.lower() in (".csv", ".tsv", ".txt") or Path(name.partition("?")[0]).exists():
+        path, options = log_options(name)
+        table, _ = load_interactions(path, **options)
     else:
         raise ValueError(f"unknown dataset {name!r}: use one of {list(DATASETS)} or the path of a CSV/TSV file")
     return table, canonical_checksum(table)

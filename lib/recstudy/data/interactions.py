@@ -93,6 +93,8 @@ def _match_column(header: list[str], role: str, explicit: str | None, path: Path
         return explicit
     aliases = {_normalise(alias) for alias in COLUMN_ALIASES[role]}
     matches = [h for h in header if _normalise(h) in aliases]
+    if not matches:  # second chance: a qualified name that ends in an alias ("productSku", "shopperUserId")
+        matches = [h for h in header if any(_normalise(h).endswith(a) and len(a) >= 3 for a in aliases)]
     if len(matches) > 1:
         raise DataError(f"{path}: columns {matches} could each be the {role} column; pass {role}_col=... to choose")
     return matches[0] if matches else None
@@ -230,6 +232,11 @@ def load_interactions(
         "rating": _match_column(header, "rating", rating_col, path),
         "timestamp": _match_column(header, "timestamp", timestamp_col, path),
     }
+    claimed = [column for column in used.values() if column is not None]
+    for column in {c for c in claimed if claimed.count(c) > 1}:
+        roles = [role for role, c in used.items() if c == column]
+        raise DataError(f"{path}: column {column!r} could be the {' or the '.join(roles)} column; pass "
+                        + " and ".join(f"{role}_col=..." for role in roles) + " to choose")
     for role in ("user", "item"):
         if used[role] is None:
             raise DataError(
