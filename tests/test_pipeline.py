@@ -108,14 +108,14 @@ def test_a_dataset_goes_to_the_notebooks_parameter_or_the_notebook_is_skipped_wi
     log = tmp_path / "my_log.csv"
     log.write_text("user,item\n" + "".join(f"{u},{i}\n" for u in range(30) for i in range(u % 5, u % 5 + 6)))
     one = make_notebook(tmp_path / "01_one.ipynb", "print(dataset)", param_line="dataset = 'ml-100k'")
-    many = make_notebook(tmp_path / "02_many.ipynb", "print(datasets)", param_line="datasets = ['ml-100k']")
+    many = make_notebook(tmp_path / "02_many.ipynb", "print(datasets)", param_line="datasets = ['ml-100k']\ncurve_dataset = 'ml-100k'")
     fixed = make_notebook(tmp_path / "03_fixed.ipynb", "print(1)")
     timed = make_notebook(tmp_path / "04_timed.ipynb", "print(dataset)", param_line="dataset = 'ml-100k'")
     nb = nbformat.read(timed, as_version=4)
     nb.metadata["recstudy"] = {"needs": ["timestamps"]}
     nbformat.write(nb, timed)
     assert pipeline.dataset_settings(one, str(log)) == ({"dataset": str(log)}, None)
-    assert pipeline.dataset_settings(many, str(log)) == ({"datasets": [str(log)]}, None)
+    assert pipeline.dataset_settings(many, str(log)) == ({"datasets": [str(log)], "curve_dataset": str(log)}, None)
     assert "fixed data set" in pipeline.dataset_settings(fixed, str(log))[1]
     assert "have no timestamp" in pipeline.dataset_settings(timed, str(log))[1]
     for name in ("01_one", "04_timed"):

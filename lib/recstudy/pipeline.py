@@ -81,7 +81,8 @@ def dataset_settings(notebook: Path, dataset: str) -> tuple[dict[str, Any], str 
     """(parameters that point ``notebook`` at ``dataset``, None) or ({}, why it does not apply).
 
     A notebook takes a data set through its ``dataset`` (one) or ``datasets`` (a list)
-    parameter; one without either studies a fixed data set. A notebook whose metadata
+    parameter, and any ``*_dataset`` parameter (a section's data, e.g. ``recommend_dataset``)
+    is pointed at it too; a notebook without ``dataset`` or ``datasets`` studies a fixed data set. A notebook whose metadata
     ``recstudy.needs`` lists ``timestamps`` needs a log with a timestamp on every row.
     """
     from recstudy.data.datasets import load_dataset
@@ -93,6 +94,7 @@ def dataset_settings(notebook: Path, dataset: str) -> tuple[dict[str, Any], str 
         settings = {"datasets": [dataset]}
     else:
         return {}, "this notebook studies one fixed data set (it has no dataset parameter)"
+    settings.update({name: dataset for name in names if name.endswith("_dataset")})
     needs = nbformat.read(notebook, as_version=4).metadata.get("recstudy", {}).get("needs", [])
     if "timestamps" in needs:
         table, _ = load_dataset(dataset)
