@@ -141,3 +141,11 @@ def test_a_failed_notebook_ends_in_one_line_naming_it_the_error_and_the_kept_cop
     assert "01_tiny.failed.ipynb" in err[0] and not out.exists()
     assert pipeline.main(["execute", "--profile", "quick", "--set", "nope=1", str(bad), str(out)]) == 1
     assert "['nope'] are not defined" in capsys.readouterr().err
+
+
+def test_a_notebook_can_declare_which_parameters_take_the_data(tmp_path):
+    nb = make_notebook(tmp_path / "01_paper.ipynb", "print(dataset)", param_line="dataset = 'paper-shaped'\nlarge_dataset = 'ml-100k'")
+    notebook = nbformat.read(nb, as_version=4)
+    notebook.metadata["recstudy"] = {"on_other_data": {"dataset": "{data}", "large_dataset": ""}}
+    nbformat.write(notebook, nb)
+    assert pipeline.dataset_settings(nb, "ml-1m") == ({"dataset": "ml-1m", "large_dataset": ""}, None)

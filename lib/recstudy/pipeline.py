@@ -82,20 +82,30 @@ def dataset_settings(notebook: Path, dataset: str) -> tuple[dict[str, Any], str 
 
     A notebook takes a data set through its ``dataset`` (one) or ``datasets`` (a list)
     parameter, and any ``*_dataset`` parameter (a section's data, e.g. ``recommend_dataset``)
-    is pointed at it too; a notebook without ``dataset`` or ``datasets`` studies a fixed data set. A notebook whose metadata
+    is pointed at it too; a notebook without ``dataset`` or ``datasets`` studies a fixed data set.
+    A notebook may instead declare the mapping in its metadata ``recstudy.on_other_data``
+    (``"{data}"`` stands for the data set), e.g. to skip a second run on MovieLens. A notebook whose metadata
     ``recstudy.needs`` lists ``timestamps`` needs a log with a timestamp on every row.
     """
     from recstudy.data.datasets import load_dataset
 
     names = parameter_names(notebook)
-    if "dataset" in names:
-        settings: dict[str, Any] = {"dataset": dataset}
+    declared = nbformat.read(notebook, as_version=4).metadata.get("recstudy", {})
+    if "on_other_data" in declared:  # the notebook says itself which parameters take the data, e.g. {"large_dataset": ""}
+        def fill(value: Any) -> Any:
+            if isinstance(value, list):
+                return [fill(v) for v in value]
+            return dataset if value == "{data}" else value
+        settings: dict[str, Any] = {name: fill(value) for name, value in declared["on_other_data"].items()}
+    elif "dataset" in names:
+        settings = {"dataset": dataset}
     elif "datasets" in names:
         settings = {"datasets": [dataset]}
     else:
         return {}, "this notebook studies one fixed data set (it has no dataset parameter)"
-    settings.update({name: dataset for name in names if name.endswith("_dataset")})
-    needs = nbformat.read(notebook, as_version=4).metadata.get("recstudy", {}).get("needs", [])
+    if "on_other_data" not in declared:
+        settings.update({name: dataset for name in names if name.endswith("_dataset")})
+    needs = declared.get("needs", [])
     if "timestamps" in needs:
         table, _ = load_dataset(dataset)
         missing = int((table["timestamp"] < 0).sum())
