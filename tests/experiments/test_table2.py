@@ -81,3 +81,15 @@ def test_speed_claims_follow_the_interleaved_timings_when_given():
     assert by_claim["slow (sequential) training"] == "supported" and by_claim["fast training"] == "supported"
     assert "interleaved" in table.set_index("claim").loc["fast training", "evidence"]
     assert verdicts(r)["slow (sequential) training"] == "not supported"  # the runs alone say otherwise
+
+
+def test_each_model_against_the_markov_chain_can_be_higher_lower_or_not_tested():
+    from recstudy.experiments.table2 import against_baseline
+
+    r = results({"GRU4Rec": 0.15, "Caser": 0.05, "NextItNet": 0.1, "SASRec": 0.1, "BERT4Rec": 0.1,
+                 "Caser (no pooling)": 0.1, "NextItNet (1 block)": 0.1}, {m: 1.0 for m in MODELS})
+    table = against_baseline(r, ["GRU4Rec", "Caser", "SASRec"], baseline="NextItNet", margin=0.005)
+    assert table.loc["GRU4Rec", "verdict"] == "higher" and table.loc["Caser", "verdict"] == "lower"
+    assert table.loc["SASRec", "verdict"] in ("equivalent", "undecided")
+    unconverged = results({m: 0.1 for m in MODELS}, {m: 1.0 for m in MODELS}, converged=False)
+    assert against_baseline(unconverged, ["GRU4Rec"], baseline="NextItNet").loc["GRU4Rec", "verdict"].startswith("not tested")

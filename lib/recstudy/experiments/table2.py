@@ -250,3 +250,20 @@ def table2_verdicts(results: SeedResults, growth: pd.DataFrame, keep_last: int, 
             add("GAN", "hard to evaluate", f"{len(merged)} adversarial epochs logged",
                 "not tested here: too few adversarial epochs to correlate (at least 6 over all seeds)")
     return pd.DataFrame(rows)
+
+
+def against_baseline(results: SeedResults, models: list[str], baseline: str = "MarkovChain", *, margin: float = 0.005,
+                     seed: int = 0) -> pd.DataFrame:
+    """Each model against ``baseline`` on the same users (paired bootstrap of per-user NDCG@10, averaged over seeds).
+
+    One row per model: both means, the difference with its 95% interval, the effect size
+    and the verdict under the equivalence ``margin`` ("not tested here" when a run of the
+    model stopped at its epoch cap).
+    """
+    rows = []
+    for model in models:
+        d = compare_users(results, model, baseline, margin=margin, seed=seed)
+        rows.append({"model": model, "NDCG@10": d.mean_a, f"{baseline} NDCG@10": d.mean_b, "difference": d.difference,
+                     "95% low": d.low, "95% high": d.high, "effect size": d.effect_size, "users": d.n,
+                     "verdict": _not_converged(results.runs, [model]) or d.verdict})
+    return pd.DataFrame(rows).set_index("model")
