@@ -38,22 +38,23 @@ def test_holm_adjustment():
     np.testing.assert_allclose(holm(np.array([0.01, 0.04, 0.03, np.nan])), [0.03, 0.06, 0.06, np.nan])
 
 
-def _fake_results(shift: float) -> pd.DataFrame:
+def _fake_results(shift: float, noise: float = 0.001) -> pd.DataFrame:
     rows = []
     for seed in range(6):
         for model in ("GMF", "MLP", "NeuMF"):
             base = 0.3 + 0.01 * seed
             rows.append({"dataset": "d", "protocol": "p", "seed": seed, "method": f"{model}+uniform", "NDCG@10": base})
             rows.append({"dataset": "d", "protocol": "p", "seed": seed, "method": f"{model}+OCF-B",
-                         "NDCG@10": base + shift + 0.001 * (seed % 3)})
+                         "NDCG@10": base + shift + noise * (seed % 3) * (-1) ** seed})
     return pd.DataFrame(rows)
 
 
-@pytest.mark.parametrize("shift, verdict", [(-0.05, "OCF-B worse"), (0.05, "OCF-B better"), (0.0, "no significant difference")])
-def test_paired_test_verdicts(shift, verdict):
-    table = paired_tests(_fake_results(shift), "NDCG@10")
+@pytest.mark.parametrize("shift, noise, verdict", [(-0.05, 0.001, "OCF-B worse"), (0.05, 0.001, "OCF-B better"),
+                                                   (0.0, 0.001, "equivalent"), (0.0, 0.03, "undecided")])
+def test_paired_test_verdicts(shift, noise, verdict):
+    table = paired_tests(_fake_results(shift, noise), "NDCG@10", margin=0.005)
     assert len(table) == 3 and (table.verdict == verdict).all()
-    assert table.difference.to_numpy() == pytest.approx(shift + 0.001, abs=0.002)
+    assert table.difference.to_numpy() == pytest.approx(shift, abs=noise * 2 + 1e-9)
 
 
 def test_summarise_and_table():

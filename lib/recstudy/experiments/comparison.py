@@ -86,8 +86,15 @@ def holm(p_values: np.ndarray) -> np.ndarray:
 
 def paired_tests(
     results: pd.DataFrame, metric: str, *, treatment: str = "OCF-B", control: str = "uniform", alpha: float = 0.05,
+    margin: float = 0.005,
 ) -> pd.DataFrame:
-    """Per dataset, protocol and NCF model: ``treatment`` minus ``control`` negatives on ``metric``, paired by seed."""
+    """Per dataset, protocol and NCF model: ``treatment`` minus ``control`` negatives on ``metric``, paired by seed.
+
+    Verdict: "better" / "worse" when the Holm-adjusted t-test p (over the whole family of
+    tests in the table) is below ``alpha``; otherwise "equivalent" when the 95% interval of
+    the difference lies inside (-margin, margin), else "undecided" (too few seeds or too
+    much noise to tell, which is not evidence of no difference).
+    """
     rows = []
     for (name, protocol), group in results.groupby(["dataset", "protocol"], sort=False):
         for model in NCF_MODELS:
@@ -114,9 +121,11 @@ def paired_tests(
     table["Holm p (t-test)"] = holm(table["t-test p"].to_numpy())
 
     def verdict(row) -> str:
-        if np.isnan(row["Holm p (t-test)"]) or row["Holm p (t-test)"] >= alpha:
-            return "no significant difference"
-        return f"{treatment} better" if row["difference"] > 0 else f"{treatment} worse"
+        if not np.isnan(row["Holm p (t-test)"]) and row["Holm p (t-test)"] < alpha:
+            return f"{treatment} better" if row["difference"] > 0 else f"{treatment} worse"
+        if -margin < row["diff low"] and row["diff high"] < margin:
+            return "equivalent"
+        return "undecided"
 
     table["verdict"] = table.apply(verdict, axis=1)
     return table
