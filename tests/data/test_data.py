@@ -67,8 +67,8 @@ def test_bad_input_names_the_problem(tmp_path, text, pattern):
 
 
 def test_unknown_dataset_name():
-    with pytest.raises(ValueError, match="unknown dataset 'ml-1m'"):
-        load_dataset("ml-1m")
+    with pytest.raises(ValueError, match=r"unknown dataset 'ml-20m': use one of \['ml-100k', 'paper-shaped', 'amazon-video', 'ml-1m'\]"):
+        load_dataset("ml-20m")
 
 
 # --- canonical table and MovieLens sources -------------------------------------
