@@ -53,7 +53,7 @@ def load_dataset(name: str, *, subsample_seed: int = DEFAULT_SEED) -> tuple[pd.D
         from recstudy.data.movielens_1m import load_movielens_1m
 
         table = load_movielens_1m()
-    elif Path(name.partition("?")[0]).suffix.lower() in (".csv", ".tsv", ".txt") or Path(name.partition("?")[0]).exists():
+    elif Path(log_path := name.partition("?")[0]).suffix.lower() in (".csv", ".tsv", ".txt") or Path(log_path).exists():
         path, options = log_options(name)
         table, _ = load_interactions(path, **options)
     else:

@@ -33,6 +33,7 @@ import torch
 
 from recstudy.config import resolve_device, seed_everything
 from recstudy.data.interactions import IndexedInteractions
+from recstudy.data.pairs import cell_codes
 from recstudy.evaluation.ranking import full_ranking_metrics
 from recstudy.models.baselines.bpr_mf import BPRMF, train_bpr
 
@@ -50,11 +51,6 @@ def period_starts(timestamps: np.ndarray, period: str = "month") -> np.ndarray:
     first, last = (pd.Timestamp(int(t), unit="s") for t in (timestamps.min(), timestamps.max()))
     starts = pd.period_range(first, last, freq=freq).start_time
     return np.array([int(start.timestamp()) for start in starts] + [int(timestamps.max()) + 1], dtype=np.int64)
-
-
-def _pair_codes(users: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
-    """Sorted distinct codes user * n_items + item."""
-    return np.unique(users.astype(np.int64) * n_items + items)
 
 
 def replay(table: pd.DataFrame, *, period: str = "month", warmup_periods: int = 1, epochs: int = 30,
@@ -85,11 +81,11 @@ def replay(table: pd.DataFrame, *, period: str = "month", warmup_periods: int = 
     for step in range(warmup_periods, len(bounds) - 1):
         seen = data.timestamps < bounds[step]
         upcoming = (data.timestamps >= bounds[step]) & (data.timestamps < bounds[step + 1])
-        train_codes = _pair_codes(data.users[seen], data.items[seen], n_items)
+        train_codes = np.unique(cell_codes(data.users[seen], data.items[seen], n_items))
         train_users, train_items = train_codes // n_items, train_codes % n_items
         known = np.zeros(n_users, dtype=bool)
         known[train_users] = True
-        test_codes = _pair_codes(data.users[upcoming], data.items[upcoming], n_items)
+        test_codes = np.unique(cell_codes(data.users[upcoming], data.items[upcoming], n_items))
         test_codes = test_codes[known[test_codes // n_items] & ~np.isin(test_codes, train_codes)]  # new pairs of known users
         test_users, test_items = test_codes // n_items, test_codes % n_items
         if len(np.unique(test_users)) < min_test_users:
