@@ -134,3 +134,29 @@ def test_results_combine_keeps_every_row():
     both = SeedResults.combine(a, b)
     assert list(both.runs.model) == ["x", "y", "y"] and len(both.per_user) == 2 and len(both.curves) == 1
     assert both.converged_fraction == pytest.approx(2 / 3)
+
+
+def test_a_model_that_reads_time_gets_the_input_times_in_training_and_scoring():
+    import torch
+    from recstudy.data.sequences import build_sequences
+    from recstudy.experiments import sequential as runner
+    from recstudy.models.sequential.base import SequentialRecommender
+
+    class TimeAware(SequentialRecommender):
+        uses_time = True
+        seen: list = []
+
+        def encode(self, users, inputs, times):
+            TimeAware.seen.append(times.clone())
+            return self.item_embedding(inputs) * (1 + 0 * times[..., None].float())
+
+    table = pd.DataFrame({"user": [1] * 5 + [2] * 4, "item": [1, 2, 3, 4, 5, 2, 3, 4, 1], "rating": 1.0,
+                          "timestamp": [10, 20, 30, 40, 50, 11, 21, 31, 41]})
+    data = build_sequences(table, max_len=3, tie_seed=None)
+    model = TimeAware(data.n_items, 4)
+    batch = next(iter(runner.window_batches(data, 8, "cpu", times=True)(torch.Generator().manual_seed(0))))
+    assert len(batch) == 4 and batch[3].shape == batch[1].shape
+    model.loss(batch).backward()
+    TimeAware.seen.clear()
+    runner.evaluate(model, data, "test")
+    assert torch.equal(TimeAware.seen[-1], torch.as_tensor(data.input_times("test")))

@@ -28,6 +28,7 @@ history before the target, not only the last ``max_len`` items).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -110,6 +111,13 @@ class SequenceData:
     test_tied: np.ndarray | None = None  # (n_users,) bool: the test target shares its timestamp with the item before it
     valid_tied: np.ndarray | None = None  # (n_users,) bool: the same for the validation target
     tie_seed: int | None = None  # the seed of the order within same-timestamp groups (None: row order)
+    # Timestamp of every input token (0 under a pad), for the models that read time (``uses_time``):
+    train_times: np.ndarray | None = None  # (W, max_len) aligned with train_inputs
+    valid_times: np.ndarray | None = None  # (n_users, max_len) aligned with valid_inputs
+    test_times: np.ndarray | None = None  # (n_users, max_len) aligned with test_inputs
+    # Item side information aligned with item indices (recstudy.data.side_info.ItemSideInfo), or None
+    # when the data set has none: the models that need it then refuse to be built.
+    item_side: Any = None
 
     @property
     def history_lengths(self) -> np.ndarray:
@@ -148,6 +156,15 @@ class SequenceData:
             raise ValueError(f"split must be 'valid' or 'test', got {split!r}")
         return self.valid_inputs if split == "valid" else self.test_inputs
 
+    def input_times(self, split: str) -> np.ndarray:
+        """(n_users, max_len) timestamps of the tokens of :meth:`inputs` (0 under pads)."""
+        if split not in ("valid", "test"):
+            raise ValueError(f"split must be 'valid' or 'test', got {split!r}")
+        times = self.valid_times if split == "valid" else self.test_times
+        if times is None:
+            raise ValueError("these sequences were built without timestamps")
+        return times
+
     def summary(self) -> pd.DataFrame:
         lengths = np.array([len(s) for s in self.sequences])
         rows = {
@@ -160,8 +177,12 @@ class SequenceData:
         return pd.DataFrame({"value": rows})
 
 
-def build_sequences(table: pd.DataFrame, *, max_len: int = 50, windows: str = "all", tie_seed: int | None = 0) -> SequenceData:
+def build_sequences(table: pd.DataFrame, *, max_len: int = 50, windows: str = "all", tie_seed: int | None = 0,
+                    item_side: Any = None) -> SequenceData:
     """Leave-one-out sequence data from a canonical table (see :mod:`recstudy.data.interactions`).
+
+    ``item_side`` (an :class:`~recstudy.data.side_info.ItemSideInfo` keyed by original item
+    id, or None) is aligned with the item indices and kept for the models that read it.
 
     Users with fewer than 3 interactions cannot give a training item, a validation
     and a test target, and are dropped before indexing.
@@ -175,6 +196,8 @@ def build_sequences(table: pd.DataFrame, *, max_len: int = 50, windows: str = "a
     sequences, indexed, times = time_ordered_sequences(kept, tie_seed)
     tokens = [s + 1 for s in sequences]
     train_users, train_inputs, train_targets = training_windows([t[:-2] for t in tokens], max_len, windows)
+    # The same windows over the timestamps (same lengths, so the same cuts): the time of each input token.
+    _, train_times, _ = training_windows([t[:-2] for t in times], max_len, windows)
     return SequenceData(
         n_users=indexed.n_users, n_items=indexed.n_items, max_len=max_len,
         user_ids=indexed.user_ids, item_ids=indexed.item_ids, sequences=sequences,
@@ -183,5 +206,8 @@ def build_sequences(table: pd.DataFrame, *, max_len: int = 50, windows: str = "a
         test_inputs=left_pad([t[:-1] for t in tokens], max_len),
         test_tied=np.array([t[-1] == t[-2] for t in times]), valid_tied=np.array([t[-2] == t[-3] for t in times]),
         tie_seed=tie_seed,
+        train_times=train_times, valid_times=left_pad([t[:-2] for t in times], max_len),
+        test_times=left_pad([t[:-1] for t in times], max_len),
+        item_side=None if item_side is None else item_side.aligned(indexed.item_ids),
     )
 

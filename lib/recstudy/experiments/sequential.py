@@ -35,7 +35,7 @@ from recstudy.models import sequential as _sequential_models  # noqa: F401  (mak
 from recstudy.models.baselines.markov_chain import MarkovChain
 from recstudy.models.baselines.popularity import MostPopular
 from recstudy.models.sequential.base import SequentialRecommender
-from recstudy.models.sequential.seqgan import SeqGAN
+from recstudy.data.side_info import require_side_info
 from recstudy.training import TrainHistory, fit, index_batches
 from recstudy.utils import as_tensor
 
@@ -67,8 +67,11 @@ def build_model(name: str, data: SequenceData, **hparams: Any) -> SequentialReco
     """A fresh model ``name`` sized for ``data``; ``hparams`` are the model's constructor arguments."""
     _check_sequential(name)
     cls = get_model(name)
-    if "max_len" in inspect.signature(cls).parameters:  # models with position embeddings
+    parameters = inspect.signature(cls).parameters
+    if "max_len" in parameters:  # models with position embeddings
         hparams.setdefault("max_len", data.max_len)
+    if "item_side" in parameters:  # models that read titles, genres, years: refused on data without them
+        hparams["item_side"] = require_side_info(data.item_side, name)
     return cls(data.n_items, n_users=data.n_users, **hparams)
 
 
@@ -92,18 +95,22 @@ def evaluate(model: Any, data: SequenceData, split: str = "test", *, k: int = 10
     :func:`~recstudy.evaluation.ranking.full_ranking_metrics`.
     """
     inputs = as_tensor(data.inputs(split), device=device)
+    times = as_tensor(data.input_times(split), device=device) if _uses_time(model) else None
     if keep_last is not None:
         if not 1 <= keep_last <= data.max_len:
             raise ValueError(f"keep_last must be between 1 and max_len={data.max_len}, got {keep_last}")
         inputs = inputs.clone()
         inputs[:, : data.max_len - keep_last] = 0
+        if times is not None:
+            times = times.clone()
+            times[:, : data.max_len - keep_last] = 0
     training = getattr(model, "training", False)
     if isinstance(model, torch.nn.Module):
         model.eval()
     try:
         with torch.no_grad():
             return full_ranking_metrics(
-                lambda users: model.scores(users, inputs[users.to(inputs.device)]),
+                lambda users: _scores(model, users, inputs, times),
                 data.n_users, data.n_items, data.excluded_pairs(split), data.target_pairs(split),
                 k=k, device=device, per_user=per_user,
             )
@@ -112,23 +119,38 @@ def evaluate(model: Any, data: SequenceData, split: str = "test", *, k: int = 10
             model.train(training)
 
 
+def _uses_time(model: Any) -> bool:
+    return bool(getattr(model, "uses_time", False))
+
+
+def _scores(model: Any, users: torch.Tensor, inputs: torch.Tensor, times: torch.Tensor | None) -> torch.Tensor:
+    """``model.scores`` of ``users``' rows of ``inputs`` (and of ``times`` for a model that reads time)."""
+    rows = users.to(inputs.device)
+    return model.scores(users, inputs[rows]) if times is None else model.scores(users, inputs[rows], times[rows])
+
+
 def top_k_items(model: Any, data: SequenceData, split: str = "test", *, k: int = 10, device: str = "cpu") -> np.ndarray:
     """(n_users, k) item indices each user would be shown: best scores first, items of the input history removed."""
     inputs = as_tensor(data.inputs(split), device=device)
+    times = as_tensor(data.input_times(split), device=device) if _uses_time(model) else None
     ex_users, ex_items = data.excluded_pairs(split)
     with torch.no_grad():
-        scores = model.scores(torch.arange(data.n_users, device=device), inputs).float().clone()
+        scores = _scores(model, torch.arange(data.n_users, device=device), inputs, times).float().clone()
     scores[torch.as_tensor(ex_users, device=device), torch.as_tensor(ex_items, device=device)] = float("-inf")
     return scores.topk(k, dim=1).indices.cpu().numpy()
 
 
-def window_batches(data: SequenceData, batch_size: int, device: str) -> Callable[[torch.Generator], Any]:
-    """The ``batches`` callable for :func:`fit`: shuffled (user, input, target) windows, already on the device."""
-    users, inputs, targets = (as_tensor(a, device=device) for a in (data.train_users, data.train_inputs, data.train_targets))
+def window_batches(data: SequenceData, batch_size: int, device: str, *, times: bool = False
+                   ) -> Callable[[torch.Generator], Any]:
+    """The ``batches`` callable for :func:`fit`: shuffled (user, input, target[, input times]) windows, on the device."""
+    arrays = [data.train_users, data.train_inputs, data.train_targets] + ([data.train_times] if times else [])
+    if times and data.train_times is None:
+        raise ValueError("these sequences were built without timestamps")
+    tensors = [as_tensor(a, device=device) for a in arrays]
 
     def batches(generator: torch.Generator):
-        for index in index_batches(len(users), batch_size, generator, device):
-            yield users[index], inputs[index], targets[index]
+        for index in index_batches(len(tensors[0]), batch_size, generator, device):
+            yield tuple(t[index] for t in tensors)
 
     return batches
 
@@ -218,7 +240,7 @@ def train_sequential(name: str, data: SequenceData, *, seed: int = 0, device: st
     seed_everything(seed)
     model = build_model(name, data, **config).to(device)
     model.negatives = int(training["negatives"])
-    batches = window_batches(data, int(training["batch_size"]), device)
+    batches = window_batches(data, int(training["batch_size"]), device, times=_uses_time(model))
 
     epochs_seen = 0
 
@@ -234,7 +256,7 @@ def train_sequential(name: str, data: SequenceData, *, seed: int = 0, device: st
                   weight_decay=training["weight_decay"], seed=seed, validate=validate, patience=training["patience"],
                   progress=progress, desc=f"{name} seed {seed}")
     adversarial = None
-    if isinstance(model, SeqGAN) and training["adversarial_epochs"] > 0:
+    if hasattr(model, "adversarial_step") and training["adversarial_epochs"] > 0:
         model.g_lr = model.d_lr = lr
         adversarial = fit(model, batches, step_fn=lambda m, b: m.adversarial_step(b), epochs=int(training["adversarial_epochs"]),
                           seed=seed + 1, validate=validate, patience=training["patience"], progress=progress,
@@ -439,8 +461,9 @@ def epoch_timings(names: list[str], data: SequenceData, settings: dict[str, dict
         seed_everything(seed)
         model = build_model(model_name, data, **config).to(device)
         model.negatives = int(training["negatives"])
-        step = (lambda m, b: m.adversarial_step(b)) if isinstance(model, SeqGAN) else None
-        prepared[name] = (model, window_batches(data, int(training["batch_size"]), device), training["lr"], step)
+        step = (lambda m, b: m.adversarial_step(b)) if hasattr(model, "adversarial_step") else None
+        prepared[name] = (model, window_batches(data, int(training["batch_size"]), device, times=_uses_time(model)),
+                          training["lr"], step)
     rows = []
     for round_ in range(repeats):
         shift = round_ % len(names)

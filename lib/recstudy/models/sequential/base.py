@@ -6,6 +6,13 @@ is padding-neutral: the vector at a real position does not depend on how many pa
 precede the history (a test per model checks it). The
 hidden vector at position t is scored against every item's output vector to
 predict the token at t + 1, so one forward pass trains every position at once.
+
+Models that read time (``uses_time = True``) get the (B, L) timestamps of the input tokens
+(0 under pads) as a third argument of :meth:`encode`; training batches are then
+(users, inputs, targets, times). Models that read item side information take an
+``item_side`` constructor argument (:class:`recstudy.data.side_info.ItemSideInfo`), which
+the runner fills from the data. Adversarial models define ``adversarial_step(batch)``
+and an ``adversarial_log`` list; the runner runs their adversarial epochs after MLE.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ def next_item_loss(hidden: torch.Tensor, targets: torch.Tensor, item_weights: to
 class SequentialRecommender(nn.Module):
     """Base class: subclasses define :meth:`encode` and may override :meth:`output_weights`."""
 
+    uses_time: bool = False  # True: encode(users, inputs, times) reads the timestamps of the inputs
+
     def __init__(self, n_items: int, dim: int, n_users: int = 0) -> None:
         super().__init__()
         if n_items < 1 or dim < 1:
@@ -63,15 +72,23 @@ class SequentialRecommender(nn.Module):
         """(n_items,) per-item output bias, for the models whose paper has one; None otherwise."""
         return None
 
+    def hidden_states(self, users: torch.Tensor, inputs: torch.Tensor, times: torch.Tensor | None = None) -> torch.Tensor:
+        """:meth:`encode`, given the timestamps when the model reads time."""
+        if not self.uses_time:
+            return self.encode(users, inputs)
+        if times is None:
+            raise ValueError(f"{type(self).__name__} reads time: pass the timestamps of the inputs")
+        return self.encode(users, inputs, times)
+
     def loss(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        users, inputs, targets = batch
-        hidden = self.encode(users, inputs)
+        users, inputs, targets, *times = batch
+        hidden = self.hidden_states(users, inputs, *times)
         valid = targets > 0
         return next_item_loss(hidden[valid], targets[valid] - 1, self.output_weights(), self.negatives, self.output_bias())
 
-    def scores(self, users: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+    def scores(self, users: torch.Tensor, inputs: torch.Tensor, times: torch.Tensor | None = None) -> torch.Tensor:
         """(B, n_items) score of every item as the next one after each input sequence."""
-        scores = self.encode(users, inputs)[:, -1] @ self.output_weights().T
+        scores = self.hidden_states(users, inputs, times)[:, -1] @ self.output_weights().T
         bias = self.output_bias()
         return scores if bias is None else scores + bias
 
