@@ -34,7 +34,9 @@ REPORTS := reports/$(DATA_NAME)$(if $(filter full,$(PROFILE)),,/$(PROFILE))
 else
 REPORTS := reports$(if $(filter full,$(PROFILE)),,/$(PROFILE))
 endif
-NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+# Notebook 13 sets two domains' reports side by side; `make cross-domain` builds it (and both domains) on request.
+CROSS_NB  := notebooks/13_cross_domain.ipynb
+NOTEBOOKS := $(filter-out $(CROSS_NB),$(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb)))
 NAMES   := $(notdir $(basename $(NOTEBOOKS)))
 EXECUTED := $(NAMES:%=$(REPORTS)/%.ipynb)
 HTML    := $(NAMES:%=$(REPORTS)/%.html)
@@ -52,12 +54,13 @@ export MPLCONFIGDIR        := $(CURDIR)/.jupyter/matplotlib
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONHASHSEED      := 0
 
-.PHONY: all env data reports notebooks test test-lib test-notebooks lab run clean distclean help
+.PHONY: all env data reports notebooks test test-lib test-notebooks lab run cross-domain clean distclean help
 
 all: $(REPORTS)/index.html
 
 help:
 	@sed -n '2,4p' Makefile; echo "  make PROFILE=quick   the quick profile, into reports/quick/"; \
+	 echo "  make cross-domain   MovieLens and Amazon Video Games side by side (builds both)"; \
 	 echo "  make env | data | notebooks | lab | clean | distclean"
 
 # --- environment -----------------------------------------------------------
@@ -137,6 +140,18 @@ run: $(ML100K) $(ENV_STAMP) | $(KERNEL_CONFIG)
 	@test -n "$(NB)" || { echo "error: say which notebook, e.g. make run NB=05_sequences SET='seed=7'" >&2; exit 2; }
 	$(PY) -m recstudy.pipeline execute --profile $(PROFILE) $(DATASET_ARG) $(foreach s,$(SET),--set '$(s)') notebooks/$(NB).ipynb $(REPORTS)/manual/$(NB).ipynb
 	$(PY) -m recstudy.pipeline html $(REPORTS)/manual/$(NB).ipynb $(REPORTS)/manual/$(NB).html
+
+# --- across domains ----------------------------------------------------------
+# Which conclusions hold on MovieLens-100K and on a second real domain: the whole study on each (the
+# second through `make DATA=...`), then notebook 13 sets their recorded verdicts side by side.
+CROSS_DOMAIN_DATA := amazon-video
+cross-domain: $(REPORTS)/13_cross_domain.html
+	$(PY) -m recstudy.pipeline index --profile $(PROFILE) $(REPORTS)
+
+$(REPORTS)/13_cross_domain.ipynb: $(CROSS_NB) profiles/$(PROFILE)/13_cross_domain.yaml lib/recstudy/experiments/cross_domain.py \
+  $(REPORTS)/index.html | $(KERNEL_CONFIG)
+	$(MAKE) --no-print-directory DATA=$(CROSS_DOMAIN_DATA) PROFILE=$(PROFILE)
+	$(PY) -m recstudy.pipeline execute --profile $(PROFILE) $< $@
 
 # --- tests -----------------------------------------------------------------
 test: $(ML100K) $(ENV_STAMP) $(KERNEL_CONFIG)

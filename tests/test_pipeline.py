@@ -149,3 +149,31 @@ def test_a_notebook_can_declare_which_parameters_take_the_data(tmp_path):
     notebook.metadata["recstudy"] = {"on_other_data": {"dataset": "{data}", "large_dataset": ""}}
     nbformat.write(notebook, nb)
     assert pipeline.dataset_settings(nb, "ml-1m") == ({"dataset": "ml-1m", "large_dataset": ""}, None)
+
+
+def test_other_data_lightens_the_profile_and_fills_in_the_data_name(tmp_path, profiles):
+    log = tmp_path / "shop.csv"
+    log.write_text("user,item\n" + "".join(f"{u},{i}\n" for u in range(30) for i in range(u % 5, u % 5 + 6)))
+    nb = make_notebook(tmp_path / "01_cmp.ipynb", "print('seen', batch, settings)",
+                       param_line="datasets = ['ml-100k']\nbatch = 256\nsettings = {}")
+    (profiles / "01_cmp.yaml").write_text("batch: 256\n")
+    (profiles / "on_other_data").mkdir()
+    (profiles / "on_other_data" / "01_cmp.yaml").write_text('batch: 4096\nsettings: {"{data}": {epochs: 2}}\n')
+    assert pipeline.other_data_profile("quick", nb, str(log)) == {"batch": 4096, "settings": {str(log): {"epochs": 2}}}
+    pipeline.execute(nb, tmp_path / "own.ipynb", "quick", dataset=str(log))
+    assert f"seen 4096 {{'{log}': {{'epochs': 2}}}}" in (tmp_path / "own.ipynb").read_text()
+    pipeline.execute(nb, tmp_path / "movies.ipynb", "quick")  # its own data: the profile as it is
+    assert "seen 256 {}" in (tmp_path / "movies.ipynb").read_text()
+    pipeline.execute(nb, tmp_path / "set.ipynb", "quick", dataset=str(log), settings={"batch": 7})  # --set still wins
+    assert "seen 7 " in (tmp_path / "set.ipynb").read_text()
+
+
+@pytest.mark.parametrize("overlay", sorted((PROJECT_ROOT / "profiles").glob("*/on_other_data/*.yaml")), ids=lambda p: p.stem)
+def test_every_other_data_profile_names_real_parameters(overlay):
+    notebook = PROJECT_ROOT / "notebooks" / f"{overlay.stem}.ipynb"
+    pipeline.check_parameters(notebook, pipeline.other_data_profile(overlay.parent.parent.name, notebook, "log.csv"))
+
+
+def test_a_replay_by_months_is_skipped_on_a_data_set_whose_timestamps_are_an_order():
+    settings, reason = pipeline.dataset_settings(PROJECT_ROOT / "notebooks" / "12_evolving.ipynb", "amazon-video")
+    assert settings == {} and "line order" in reason

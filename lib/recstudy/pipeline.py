@@ -49,6 +49,31 @@ def load_profile(profile: str, notebook: Path) -> dict[str, Any]:
     return params
 
 
+def other_data_profile(profile: str, notebook: Path, dataset: str) -> dict[str, Any]:
+    """Parameters that ``profiles/<profile>/on_other_data/<notebook stem>.yaml`` changes when the notebook runs on ``dataset``.
+
+    A profile is sized for its own data (the quick profile of 01-04 for the 2,000-pair
+    paper-shaped set); on a log fifty times larger the same settings would take far
+    longer, so this file lightens them. ``"{data}"``, as a key or a value anywhere in
+    it, stands for the data set (04 keys its training settings by data set name).
+    """
+    path = PROFILES_DIR / profile / "on_other_data" / f"{Path(notebook).stem}.yaml"
+    if not path.is_file():
+        return {}
+    params = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(params, dict):
+        raise ValueError(f"{path}: expected a mapping of parameter names to values, got {type(params).__name__}")
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {fill(k): fill(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(v) for v in value]
+        return dataset if value == "{data}" else value
+
+    return fill(params)
+
+
 def check_parameters(notebook: Path, params: dict[str, Any]) -> None:
     """Refuse parameters the notebook's `parameters` cell does not define (a typo would be silently ignored)."""
     names = parameter_names(notebook)
@@ -85,7 +110,8 @@ def dataset_settings(notebook: Path, dataset: str) -> tuple[dict[str, Any], str 
     is pointed at it too; a notebook without ``dataset`` or ``datasets`` studies a fixed data set.
     A notebook may instead declare the mapping in its metadata ``recstudy.on_other_data``
     (``"{data}"`` stands for the data set), e.g. to skip a second run on MovieLens. A notebook whose metadata
-    ``recstudy.needs`` lists ``timestamps`` needs a log with a timestamp on every row.
+    ``recstudy.needs`` lists ``timestamps`` needs a log with a timestamp on every row; one that lists
+    ``clock_time`` also needs those timestamps to be dates, not only an order.
     """
     from recstudy.data.datasets import load_dataset
 
@@ -106,6 +132,12 @@ def dataset_settings(notebook: Path, dataset: str) -> tuple[dict[str, Any], str 
     if "on_other_data" not in declared:
         settings.update({name: dataset for name in names if name.endswith("_dataset")})
     needs = declared.get("needs", [])
+    if "clock_time" in needs:
+        from recstudy.data.datasets import ORDER_ONLY_DATASETS
+
+        if dataset in ORDER_ONLY_DATASETS:
+            return {}, (f"it replays the log period by period, and {dataset}'s timestamps are each user's line order "
+                        "(the file has no dates), so there are no weeks or months to replay")
     if "timestamps" in needs:
         table, _ = load_dataset(dataset)
         missing = int((table["timestamp"] < 0).sum())
@@ -153,13 +185,17 @@ def execute(notebook: Path, output: Path, profile: str, *, in_place: bool = Fals
     """
     import papermill
 
-    params = {**load_profile(profile, notebook), **(settings or {})}
+    params = load_profile(profile, notebook)
     if dataset is not None:
         for_dataset, reason = dataset_settings(notebook, dataset)
         if reason is not None:
             write_skipped(notebook, output, dataset, reason)
             return
+        params.update(other_data_profile(profile, notebook, dataset))
+        params.update(settings or {})
         params.update(for_dataset)
+    else:
+        params.update(settings or {})
     check_parameters(notebook, params)
     output.parent.mkdir(parents=True, exist_ok=True)
     for stale in output.parent.glob(f".{output.name}.tmp*"):  # left by a run that was killed

@@ -12,6 +12,8 @@ from recstudy.data.movielens import load_movielens_100k
 from recstudy.data.paper_shape import paper_shaped_subsample
 
 DATASETS = ("ml-100k", "paper-shaped", "amazon-video", "ml-1m")
+# Named data sets whose "timestamp" is only each user's line order (the file has no dates).
+ORDER_ONLY_DATASETS = ("amazon-video",)
 
 
 LOG_OPTIONS = ("user_col", "item_col", "rating_col", "timestamp_col", "sep", "encoding")
