@@ -158,3 +158,15 @@ def test_caser_without_pooling_keeps_every_placement(data):
     assert unpooled.fc.in_features == horizontal * window * (window + 1) // 2 + unpooled.vertical.shape[0] * 16
     inputs = as_tensor(data.test_inputs)
     assert unpooled.eval().scores(torch.arange(data.n_users), inputs).shape == (data.n_users, data.n_items)
+
+
+def test_sample_categorical_follows_the_probabilities_and_never_draws_a_zero():
+    from recstudy.models.layers import sample_categorical
+
+    probs = torch.tensor([[0.0, 0.2, 0.8, 0.0], [5.0, 0.0, 0.0, 5.0]])  # the second row is not normalised
+    draws = sample_categorical(probs, 20_000, generator=torch.Generator().manual_seed(0))
+    assert draws.shape == (2, 20_000)
+    first = torch.bincount(draws[0], minlength=4).float() / 20_000
+    second = torch.bincount(draws[1], minlength=4).float() / 20_000
+    assert first[0] == 0 and first[3] == 0 and abs(first[2].item() - 0.8) < 0.02
+    assert second[1] == 0 and second[2] == 0 and abs(second[0].item() - 0.5) < 0.02

@@ -28,3 +28,17 @@ def right_aligned_positions(inputs: torch.Tensor, max_len: int) -> torch.Tensor:
     if length > max_len:
         raise ValueError(f"input length {length} exceeds the model's max_len {max_len}")
     return torch.arange(max_len - length, max_len, device=inputs.device)
+
+
+def sample_categorical(probs: torch.Tensor, draws: int = 1, generator: torch.Generator | None = None) -> torch.Tensor:
+    """(N, draws) indices drawn with replacement from each row of ``probs`` (N, n), rows not necessarily normalised.
+
+    Inverse-CDF sampling: one cumulative sum per row, then a binary search per draw. On a CPU it
+    is several times faster than ``torch.multinomial`` over a catalogue of 1,682 items (the GAN
+    draws one item per position of every batch, several times per step), with the same law:
+    P(index = i) = probs[i] / sum(probs). Items with probability zero are never drawn.
+    """
+    cdf = probs.cumsum(dim=1)
+    total = cdf[:, -1:]
+    uniform = torch.rand(probs.shape[0], draws, device=probs.device, dtype=cdf.dtype, generator=generator) * total
+    return torch.searchsorted(cdf, uniform, right=True).clamp_(max=probs.shape[1] - 1)

@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from recstudy.models.layers import sample_categorical
 from recstudy.models.sequential.gru4rec import GRU4Rec
 from recstudy.models.sequential.base import SequentialRecommender
 
@@ -111,8 +112,9 @@ class SeqGAN(SequentialRecommender):
         log_probs = F.log_softmax(hidden @ self.output_weights().T, dim=-1)  # (N, n_items)
         probs = log_probs.detach().exp()
         fake_tokens = torch.zeros_like(targets)
-        for _ in range(self.d_steps):  # D learns from a fresh draw of G's items each time
-            sampled = torch.multinomial(probs, 1).squeeze(1)  # one draw per position from G's softmax
+        draws = sample_categorical(probs, self.d_steps)  # a fresh draw per position from G's softmax for each D update
+        for step in range(self.d_steps):  # D learns from a fresh draw of G's items each time
+            sampled = draws[:, step]
             fake_tokens[valid] = sampled + 1
             d_loss, real_logit, fake_logit = self.discriminator_loss(inputs, targets, fake_tokens)
             d_opt.zero_grad()
