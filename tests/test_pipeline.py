@@ -177,3 +177,19 @@ def test_every_other_data_profile_names_real_parameters(overlay):
 def test_a_replay_by_months_is_skipped_on_a_data_set_whose_timestamps_are_an_order():
     settings, reason = pipeline.dataset_settings(PROJECT_ROOT / "notebooks" / "12_evolving.ipynb", "amazon-video")
     assert settings == {} and "line order" in reason
+
+
+def test_the_title_names_the_data_used(tmp_path, profiles):
+    log = tmp_path / "loans.tsv"
+    log.write_text("user\titem\n" + "".join(f"{u}\t{i}\n" for u in range(30) for i in range(u % 5, u % 5 + 6)))
+    nb = new_notebook(cells=[new_markdown_cell("# 06 · GRU4Rec on MovieLens-100K sequences"), new_code_cell("dataset = 'ml-100k'"),
+                             new_markdown_cell("In MovieLens-100K half the ratings tie."), new_code_cell("print(dataset)")])
+    nb.cells[1].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "06_t.ipynb")
+    (profiles / "06_t.yaml").write_text("")
+    pipeline.execute(tmp_path / "06_t.ipynb", tmp_path / "out" / "06_t.ipynb", "quick", dataset=str(log))
+    out = nbformat.read(tmp_path / "out" / "06_t.ipynb", as_version=4)
+    assert out.cells[0].source == "# 06 · GRU4Rec on loans.tsv sequences"
+    assert out.cells[3].source == "In MovieLens-100K half the ratings tie."  # explanations keep their source
+    assert not list(tmp_path.glob(".*input*")) and nbformat.read(tmp_path / "06_t.ipynb", as_version=4).cells[0].source.endswith("MovieLens-100K sequences")

@@ -146,6 +146,21 @@ def dataset_settings(notebook: Path, dataset: str) -> tuple[dict[str, Any], str 
     return settings, None
 
 
+def retitled(notebook: Path, dataset: str) -> Any:
+    """``notebook`` with its title cell (the first markdown cell) naming ``dataset`` wherever it names MovieLens-100K.
+
+    The title and its summary state the data a report is about; the explanations further
+    down that cite MovieLens facts stay as written (they say where a design choice came from).
+    """
+    from recstudy.data.datasets import display_name
+
+    nb = nbformat.read(notebook, as_version=4)
+    title = next((c for c in nb.cells if c.cell_type == "markdown"), None)
+    if title is not None:
+        title.source = title.source.replace("MovieLens-100K", display_name(dataset))
+    return nb
+
+
 def write_skipped(notebook: Path, output: Path, dataset: str, reason: str) -> None:
     """A short executed notebook (and metrics file) saying that ``notebook`` does not apply to ``dataset``, and why."""
     from nbformat.v4 import new_markdown_cell, new_notebook
@@ -205,9 +220,13 @@ def execute(notebook: Path, output: Path, profile: str, *, in_place: bool = Fals
         os.environ.pop(METRICS_FILE_ENV, None)
     else:
         os.environ[METRICS_FILE_ENV] = str(metrics_tmp.resolve())
+    source = notebook
+    if dataset is not None:  # the title names the data actually used
+        source = _tmp(notebook.parent / output.name, ".input.ipynb")
+        nbformat.write(retitled(notebook, dataset), source)
     try:
         papermill.execute_notebook(
-            str(notebook), str(tmp), parameters=params, cwd=str(notebook.parent),
+            str(source), str(tmp), parameters=params, cwd=str(notebook.parent),
             progress_bar=sys.stderr.isatty(), report_mode=False,
         )
     except BaseException:
@@ -215,6 +234,9 @@ def execute(notebook: Path, output: Path, profile: str, *, in_place: bool = Fals
             os.replace(tmp, output.with_suffix(".failed.ipynb"))
         metrics_tmp.unlink(missing_ok=True)
         raise
+    finally:
+        if source != notebook:
+            source.unlink(missing_ok=True)
     if in_place:
         _strip_volatile_metadata(tmp)
     if metrics_tmp.exists():

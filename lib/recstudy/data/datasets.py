@@ -12,6 +12,9 @@ from recstudy.data.movielens import load_movielens_100k
 from recstudy.data.paper_shape import paper_shaped_subsample
 
 DATASETS = ("ml-100k", "paper-shaped", "amazon-video", "ml-1m")
+# How reports name the data sets in their text.
+DISPLAY_NAMES = {"ml-100k": "MovieLens-100K", "paper-shaped": "the paper-shaped set", "amazon-video": "Amazon Video Games",
+                 "ml-1m": "MovieLens-1M"}
 # Named data sets whose "timestamp" is only each user's line order (the file has no dates).
 ORDER_ONLY_DATASETS = ("amazon-video",)
 
@@ -29,6 +32,11 @@ def log_options(spec: str) -> tuple[str, dict[str, str]]:
     if unknown:
         raise ValueError(f"{spec}: unknown loader option(s) {unknown}; the options are {list(LOG_OPTIONS)}")
     return path, options
+
+
+def display_name(name: str) -> str:
+    """The name of data set ``name`` in a report's text: "MovieLens-100K", or a log's file name."""
+    return DISPLAY_NAMES.get(name) or Path(name.partition("?")[0]).name
 
 
 def load_dataset(name: str, *, subsample_seed: int = DEFAULT_SEED) -> tuple[pd.DataFrame, str]:
