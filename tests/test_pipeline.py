@@ -193,3 +193,11 @@ def test_the_title_names_the_data_used(tmp_path, profiles):
     assert out.cells[0].source == "# 06 · GRU4Rec on loans.tsv sequences"
     assert out.cells[3].source == "In MovieLens-100K half the ratings tie."  # explanations keep their source
     assert not list(tmp_path.glob(".*input*")) and nbformat.read(tmp_path / "06_t.ipynb", as_version=4).cells[0].source.endswith("MovieLens-100K sequences")
+
+
+def test_a_profile_can_leave_a_notebook_out_with_the_reason(tmp_path, profiles):
+    nb = make_notebook(tmp_path / "01_slow.ipynb", "raise RuntimeError('must not run')")
+    (profiles / "01_slow.yaml").write_text("_skip: the summary does not read it\n")
+    pipeline.execute(nb, tmp_path / "out" / "01_slow.ipynb", "quick")
+    metrics = json.loads((tmp_path / "out" / "01_slow.metrics.json").read_text())
+    assert "the quick profile leaves it out: the summary does not read it" in metrics["_skipped"]

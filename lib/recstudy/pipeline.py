@@ -28,9 +28,10 @@ import yaml
 from recstudy.config import PROFILES_DIR
 from recstudy.provenance import HEADLINE_KEY, METRICS_FILE_ENV, git_commit
 
+SKIP_KEY = "_skip"  # in a profile: the reason this profile does not run the notebook
 SKIPPED_KEY = "_skipped"  # in a metrics file: why the notebook was not run on this data set
 
-PROFILES = ("full", "quick")
+PROFILES = ("full", "quick", "cross")  # cross: the cheaper settings of the cross-domain check (make cross-domain PROFILE=cross)
 
 
 def _tmp(path: Path, suffix: str = "") -> Path:
@@ -77,7 +78,7 @@ def other_data_profile(profile: str, notebook: Path, dataset: str) -> dict[str, 
 def check_parameters(notebook: Path, params: dict[str, Any]) -> None:
     """Refuse parameters the notebook's `parameters` cell does not define (a typo would be silently ignored)."""
     names = parameter_names(notebook)
-    unknown = [k for k in params if k not in names]
+    unknown = [k for k in params if k not in names and k != SKIP_KEY]
     if unknown:
         raise ValueError(f"{notebook}: parameter(s) {unknown} are not defined in its parameters cell (its parameters: {', '.join(names)})")
 
@@ -211,6 +212,9 @@ def execute(notebook: Path, output: Path, profile: str, *, in_place: bool = Fals
         params.update(for_dataset)
     else:
         params.update(settings or {})
+    if SKIP_KEY in params:  # a profile that leaves this notebook out says why
+        write_skipped(notebook, output, dataset or "this data set", f"the {profile} profile leaves it out: {params[SKIP_KEY]}")
+        return
     check_parameters(notebook, params)
     output.parent.mkdir(parents=True, exist_ok=True)
     for stale in output.parent.glob(f".{output.name}.tmp*"):  # left by a run that was killed

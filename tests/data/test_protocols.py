@@ -72,6 +72,22 @@ def test_ms_protocol_is_fixed_75_25_per_item(ml100k_indexed):
     assert len(a.test_users) / len(ml100k_indexed) == pytest.approx(0.25, abs=0.01)
 
 
+def test_ms_protocol_resampled_per_seed_keeps_seed_0_as_the_benchmark_split(ml100k_indexed):
+    from recstudy.data.protocols import tuning_overlap, validation_split
+
+    fixed = make_split(ml100k_indexed, "ms-recommenders", seed=0)
+    zero = make_split(ml100k_indexed, "ms-recommenders", seed=0, resample_fixed=True)
+    three = make_split(ml100k_indexed, "ms-recommenders", seed=3, resample_fixed=True)
+    assert np.array_equal(fixed.test_items, zero.test_items) and np.array_equal(fixed.test_users, zero.test_users)
+    assert not np.array_equal(zero.test_users, three.test_users)
+    assert len(three.test_users) == len(zero.test_users)  # the same per-item 75/25 shape, other rows
+    # tuning on seed 0's validation split never scores seed 0's test pairs, but does score some of seed 3's
+    tuning = validation_split(zero)
+    assert tuning_overlap(tuning, zero)["validation targets in tuning"] == 0.0
+    assert tuning_overlap(tuning, zero)["training pairs in tuning"] == 0.0
+    assert 0.0 < tuning_overlap(tuning, three)["validation targets in tuning"] < 0.5
+
+
 def test_stratified_mask_reproduces_recommenders_procedure():
     # their python_stratified_split: per group, DataFrame.sample(frac=1, random_state=42), first round(0.75 n) train
     rng = np.random.default_rng(0)

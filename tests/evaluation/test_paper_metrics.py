@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recstudy.evaluation.paper_metrics import classification_table, protocol_metrics, stratified_test_mask
+from recstudy.evaluation.paper_metrics import (
+    classification_table, paper_test_mask, protocol_metrics, random_test_mask, stratified_test_mask,
+)
 
 
 def test_metrics_match_a_hand_computed_case():
@@ -40,3 +42,15 @@ def test_stratified_split_keeps_class_shares_and_is_seeded():
     assert not np.array_equal(mask, stratified_test_mask(labels, 0.3, seed=6))
     with pytest.raises(ValueError, match="both classes"):
         stratified_test_mask(np.ones(10))
+
+
+def test_the_papers_split_is_plain_random_and_the_stratified_one_a_variant():
+    labels = np.r_[np.ones(2000), np.zeros(2000)]
+    test = paper_test_mask(labels, 0.3, seed=3)
+    assert test.sum() == 1200 and np.array_equal(test, random_test_mask(4000, 0.3, seed=3))
+    # a random split lets the class supports vary, as the paper's 592/608 do; the stratified one fixes them at 600/600
+    supports = {int(labels[paper_test_mask(labels, 0.3, seed=s)].sum()) for s in range(10)}
+    assert len(supports) > 1
+    assert {int(labels[paper_test_mask(labels, 0.3, seed=s, split="stratified")].sum()) for s in range(10)} == {600}
+    with pytest.raises(ValueError, match="unknown split"):
+        paper_test_mask(labels, split="by-user")

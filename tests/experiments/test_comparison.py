@@ -57,6 +57,42 @@ def test_paired_test_verdicts(shift, noise, verdict):
     assert table.difference.to_numpy() == pytest.approx(shift, abs=noise * 2 + 1e-9)
 
 
+def _fake_users(shift: float, n_users: int = 400, seeds: int = 3, sd: float = 0.05) -> pd.DataFrame:
+    """Per-user NDCG for uniform and OCF-B: the same users' base values, OCF-B shifted by ``shift`` plus user noise ``sd``."""
+    rng = np.random.default_rng(1)
+    base = rng.random(n_users) * 0.5
+    rows = []
+    for seed in range(seeds):
+        for model in ("GMF", "MLP", "NeuMF"):
+            for method, values in ((f"{model}+uniform", base), (f"{model}+OCF-B", base + shift + rng.normal(0, sd, n_users))):
+                rows.append({"dataset": "d", "protocol": "p", "seed": seed, "method": method, "NDCG@10": values.mean(),
+                             "per_user": pd.Series(values)})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("shift, sd, verdict", [(-0.03, 0.02, "OCF-B worse"), (0.03, 0.02, "OCF-B better"),
+                                                (0.0, 0.01, "equivalent"), (0.0, 0.4, "undecided")])
+def test_paired_bootstrap_over_users_verdicts(shift, sd, verdict):
+    table = paired_tests(_fake_users(shift, sd=sd), "NDCG@10", margin=0.005)
+    assert (table.interval == "bootstrap over users").all() and (table.users == 400).all()
+    assert (table.verdict == verdict).all(), table[["difference", "diff low", "diff high", "Holm p", "verdict"]]
+    assert (np.sign(table["effect size (d_z)"]) == np.sign(table.difference)).all()
+
+
+def test_paper_a_verdict_table_tallies_the_tests():
+    from recstudy.experiments.comparison import paper_a_verdicts
+
+    tests = paired_tests(_fake_users(0.03, sd=0.02), "NDCG@10", margin=0.005)
+    table = paper_a_verdicts(tests, {"02_mlp": {"claim_auc_rises_paper-shaped_n1": 1, "claim_auc_rises_paper-shaped_n1.5": 0,
+                                                "seeds": 5}}).set_index("claim")
+    assert table.loc["OCF-B beats random (uniform) negatives on held-out interactions", "verdict"] == "holds"
+    assert table.loc["MLP beats NeuMF", "verdict"] == "not tested"
+    rise = table.loc["OCF-B raises AUC term by term (the paper's protocol)"]
+    assert rise.verdict == "mixed" and rise.dataset == "paper-shaped" and "1.5x undecided" in rise.evidence
+    worse = paper_a_verdicts(paired_tests(_fake_users(-0.03, sd=0.02), "NDCG@10")).set_index("claim")
+    assert worse.loc["OCF-B beats random (uniform) negatives on held-out interactions", "verdict"] == "does not hold"
+
+
 def test_summarise_and_table():
     results = _fake_results(0.05)
     summary = summarise(results, ["NDCG@10"])
@@ -68,8 +104,10 @@ def test_summarise_and_table():
 
 def test_grids_give_every_family_the_same_budget():
     families = {tuning_family(m) for m in METHODS}
-    assert families == set(GRIDS)
+    assert families == set(GRIDS) | {f"{m}+OCF-B" for m in ("GMF", "MLP", "NeuMF")}  # OCF-B is tuned in its own right
     assert {len(tuning_grid(f, 3)) for f in families if f != "MostPop"} == {3}
+    assert tuning_family("MLP+OCF-B-15") == tuning_family("MLP+popularity") == "MLP"
+    assert tuning_grid("MLP+OCF-B", 1) == [{"theta": 0.5}]  # budget 1: the untuned defaults
     with pytest.raises(ValueError, match="no grid"):
         tuning_grid("SVD", 2)
 
@@ -117,14 +155,41 @@ def test_schemes_share_initial_weights_and_ocfb_replaces_what_it_should(tiny):
                                  rounds=2, theta=0.0, **kwargs)
 
 
+def test_the_papers_loop_retrains_from_new_weights_every_term(tiny, monkeypatch):
+    import recstudy.sampling.schemes as schemes
+
+    built = []
+    original = schemes.build_model
+    monkeypatch.setattr(schemes, "build_model", lambda *a, **kw: built.append(a[0]) or original(*a, **kw))
+    split = make_split(tiny, "holdout")
+    kwargs = dict(negatives_per_positive=1.5, epochs_per_round=1, batch_size=64, seed=2)
+    _, paper = train_ncf_with_negatives("gmf", {"factors": 4}, tiny.n_users, tiny.n_items, split.train_pairs,
+                                        scheme="ocfb_paper", rounds=4, theta=0.5, **kwargs)
+    assert len(built) == 4  # a new model for term 0 and for each of the 3 terms after it
+    _, warm = train_ncf_with_negatives("gmf", {"factors": 4}, tiny.n_users, tiny.n_items, split.train_pairs,
+                                       scheme="ocfb", rounds=4, theta=0.5, **kwargs)
+    assert len(built) == 5  # the comparison's OCF-B continues one model
+    assert len(paper) == 4 and paper.replaced.iloc[0] == 0
+    assert paper.loss.iloc[0] == pytest.approx(warm.loss.iloc[0])  # term 0 is the same fit
+    fitted = fit_method("GMF+OCF-B-15", split, {"factors": 4}, settings={"paper_terms": 2, "paper_epochs_per_term": 1,
+                                                                         "ncf_batch_size": 64})
+    assert len(fitted.log) == 3  # terms 0..2
+    with pytest.raises(ValueError, match="configure OCF-B"):
+        fit_method("GMF+uniform", split, {"factors": 4, "theta": 0.7})
+
+
 def test_tuning_and_comparison_end_to_end_on_tiny_data(tiny):
     datasets = {"tiny": tiny}
     methods = ["MostPop", "ItemKNN", "WMF-ALS", "GMF+uniform", "GMF+OCF-B"]
     settings = {"tiny": {"ncf_rounds": 2, "ncf_epochs_per_round": 2, "ncf_batch_size": 64, "als_iterations": 3}}
     grid, chosen = tune(datasets, "holdout", methods, budget=2, settings=settings)
-    assert set(chosen.family) == {"MostPop", "ItemKNN", "WMF-ALS", "GMF"}
+    assert set(chosen.family) == {"MostPop", "ItemKNN", "WMF-ALS", "GMF", "GMF+OCF-B"}
     for row in chosen.itertuples():
-        assert row._4 == grid[(grid.family == row.family)]["NDCG@10"].max()
+        assert row._5 == grid[(grid.family == row.family)]["NDCG@10"].max()
+    # OCF-B's own settings ride on the model's configuration chosen with uniform negatives
+    gmf = chosen.set_index("family").config_dict
+    assert {k: v for k, v in gmf["GMF+OCF-B"].items() if k not in ("theta", "negatives_per_positive", "rounds")} == gmf["GMF"]
+    assert (grid.family == "GMF+OCF-B").sum() == 2 and set(grid.protocol) == {"holdout"}
     configs = {(r.dataset, r.family): r.config_dict for r in chosen.itertuples()}
     results = run_comparison(datasets, ["holdout", "leave-last-out"], methods, [0, 1], configs, settings)
     assert len(results) == 2 * 2 * len(methods)
@@ -133,6 +198,15 @@ def test_tuning_and_comparison_end_to_end_on_tiny_data(tiny):
     pd.testing.assert_series_equal(first["NDCG@10"], again["NDCG@10"])  # seeded: the same numbers again
     knn = results[results.method == "ItemKNN"]
     assert knn["NDCG@10"].between(0, 1).all() and (knn["NDCG@10"] > 0).any()
+    # per-user NDCG rides along; its mean is the run's NDCG
+    assert results.per_user.map(lambda u: float(u.mean())).to_numpy() == pytest.approx(results["NDCG@10"].to_numpy(), abs=1e-6)
+    tests = paired_tests(results, "NDCG@10", comparisons=[("{model}+OCF-B", "{model}+uniform"), ("{model}+OCF-B", "WMF-ALS")])
+    assert list(tests.interval.unique()) == ["bootstrap over users"] and len(tests) == 2 * 2  # 2 protocols x 2 pairs (GMF only)
+    assert (tests["diff low"] <= tests.difference).all() and (tests.difference <= tests["diff high"]).all()
+    # more seeds for cheap methods, methods left out on a dataset, the benchmark split resampled per seed
+    more = run_comparison(datasets, ["ms-recommenders"], ["MostPop", "GMF+uniform"], [0], configs, settings,
+                          seeds_by_method={"tiny": {"MostPop": [0, 1, 2]}}, excluded={"tiny": ["GMF+uniform"]}, resample_fixed=True)
+    assert list(more.method) == ["MostPop"] * 3 and more["NDCG@10"].nunique() > 1  # the split moves with the seed
 
 
 def test_top_n_excludes_training_items_and_shows_titles(tiny):

@@ -160,3 +160,22 @@ def test_a_model_that_reads_time_gets_the_input_times_in_training_and_scoring():
     TimeAware.seen.clear()
     runner.evaluate(model, data, "test")
     assert torch.equal(TimeAware.seen[-1], torch.as_tensor(data.input_times("test")))
+
+
+def test_models_that_need_side_information_are_skipped_with_the_reason_on_data_without_it():
+    from recstudy.experiments.sequential import available_models
+
+    table = pd.DataFrame({"user": [1] * 5, "item": [1, 2, 3, 4, 5], "rating": 1.0, "timestamp": [1, 2, 3, 4, 5]})
+    data = build_sequences(table, max_len=3)
+    kept, skipped = available_models(["GRU4Rec", "3D-CNN", "MarkovChain"], data)
+    assert kept == ["GRU4Rec", "MarkovChain"] and "item side information" in skipped["3D-CNN"]
+
+
+def test_a_models_fingerprint_covers_the_model_files_it_builds_on():
+    from recstudy.experiments.fingerprints import model_modules
+
+    assert {"recstudy.models.sequential.irgan", "recstudy.models.sequential.gru4rec",
+            "recstudy.models.sequential.base"} <= set(model_modules("RecGAN"))
+    assert "recstudy.models.sequential.sasrec" in model_modules("MFGAN")
+    assert "recstudy.models.sequential.irgan" not in model_modules("SASRec")
+    assert "recstudy.models" not in model_modules("SASRec")  # adding a model to the registry invalidates nothing

@@ -93,3 +93,47 @@ def test_each_model_against_the_markov_chain_can_be_higher_lower_or_not_tested()
     assert table.loc["SASRec", "verdict"] in ("equivalent", "undecided")
     unconverged = results({m: 0.1 for m in MODELS}, {m: 1.0 for m in MODELS}, converged=False)
     assert against_baseline(unconverged, ["GRU4Rec"], baseline="NextItNet").loc["GRU4Rec", "verdict"].startswith("not tested")
+
+
+def test_a_family_verdict_says_which_members_agree():
+    from recstudy.experiments.table2 import family_verdict
+
+    assert family_verdict({"A": "supported", "B": "supported"})[0] == "supported"
+    assert family_verdict({"A": "not supported", "B": "not supported"})[0] == "not supported"
+    verdict, supporting, against = family_verdict({"A": "supported", "B": "not supported", "C": "not tested here: x"})
+    assert verdict == "mixed: 1 of 2 judged members support it" and supporting == ["A"] and against == ["B"]
+    assert family_verdict({"A": "unclear"})[0] == "unclear"
+    assert family_verdict({"A": "not tested here: x", "B": "not tested here: x"})[0] == "not tested here: x"
+
+
+def test_every_rnn_member_is_judged_and_the_family_can_split():
+    global MODELS
+    saved = MODELS
+    MODELS = saved + ["DREAM"]
+    try:
+        ndcg = {**dict.fromkeys(MODELS, 0.1)}
+        speed = {**{m: 1.0 for m in MODELS}, "GRU4Rec": 5.0, "DREAM": 0.5}  # one slow RNN, one fast
+        growth = pd.concat([GROWTH, pd.DataFrame({"max_len 50": [100], "max_len 200": [100]}, index=["DREAM"])])
+        table = table2_verdicts(results(ndcg, speed), growth, 5).set_index("claim")
+        row = table.loc["slow (sequential) training"]
+        assert row.verdict.startswith("mixed") and row["supported by"] == "GRU4Rec" and row["not by"] == "DREAM"
+        assert "DREAM to" in row.evidence
+        both_slow = {**speed, "DREAM": 6.0}
+        assert table2_verdicts(results(ndcg, both_slow), growth, 5).set_index("claim").loc[
+            "slow (sequential) training", "verdict"] == "supported"
+    finally:
+        MODELS = saved
+
+
+def test_each_gan_is_judged_on_its_own_log():
+    r = results(dict.fromkeys(MODELS, 0.1), dict.fromkeys(MODELS, 1.0))
+    log = pd.DataFrame([{"model": g, "seed": s, "adversarial_epoch": 1, "discriminator_accuracy": acc,
+                         "discriminator_loss": 0.5, "policy_gradient_loss": 0.1, "generator_loss": 1.0}
+                        for g, acc in (("SeqGAN", 0.9), ("MFGAN", 0.5)) for s in range(3)])
+    runs = pd.concat([r.runs] + [r.runs[r.runs.model == "GRU4Rec"].assign(model=g) for g in ("SeqGAN", "MFGAN")])
+    per_user = pd.concat([r.per_user] + [r.per_user[r.per_user.model == "GRU4Rec"].assign(model=g) for g in ("SeqGAN", "MFGAN")])
+    with_gans = SeedResults(runs, r.curves, log, per_user)
+    row = table2_verdicts(with_gans, GROWTH, 5).set_index("claim").loc["efficient learning of the classifier"]
+    assert row.verdict.startswith("mixed") and row["supported by"] == "SeqGAN" and row["not by"] == "MFGAN"
+    strong = table2_verdicts(with_gans, GROWTH, 5).set_index("claim").loc["strong generative models"]
+    assert "SeqGAN minus GRU4Rec" in strong.evidence and "MFGAN minus SASRec" in strong.evidence

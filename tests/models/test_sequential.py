@@ -1,5 +1,7 @@
 """Every sequential model: one training step lowers the loss; scores have the right shape; no leaks."""
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,21 +9,42 @@ import torch
 
 from recstudy.experiments.sequential import MODELS, build_model, evaluate, fit_baseline, top_k_items, train_sequential
 from recstudy.data.sequences import build_sequences
+from recstudy.data.side_info import ItemSideInfo
+from recstudy.models import get_model
 from recstudy.utils import as_tensor
 
 SMALL = {"dim": 16, "dropout": 0.0}
 
 
+def cycle_side_info():
+    """Titles, genres and years for the 15 items of the cycle (for the models that read item side information)."""
+    rng = np.random.default_rng(1)
+    return ItemSideInfo(np.arange(15), tuple(f"item number {i}" for i in range(15)),
+                        (rng.random((15, 4)) < 0.4).astype(np.float32), ("a", "b", "c", "d"),
+                        np.array([1990.0 + i for i in range(14)] + [np.nan]))
+
+
 @pytest.fixture(scope="module")
 def data():
-    # 12 users walking a cycle of 15 items from different starting points: a clear next-item pattern
+    # 12 users walking a cycle of 15 items from different starting points: a clear next-item pattern;
+    # an hour between steps, so the models that read time see distinct, ordered timestamps
     rng = np.random.default_rng(0)
-    rows = [(u, int((start + t) % 15), 1.0, t) for u in range(12) for start in [rng.integers(15)] for t in range(14)]
-    return build_sequences(pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"]), max_len=8)
+    rows = [(u, int((start + t) % 15), 1.0, 1_000_000 + 3600 * t) for u in range(12) for start in [rng.integers(15)]
+            for t in range(14)]
+    return build_sequences(pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"]), max_len=8,
+                           item_side=cycle_side_info())
 
 
-def batch(data):
-    return tuple(as_tensor(a) for a in (data.train_users, data.train_inputs, data.train_targets))
+def batch(data, model=None):
+    """A batch of every training window; with the input timestamps when ``model`` reads time."""
+    arrays = (data.train_users, data.train_inputs, data.train_targets)
+    if getattr(model, "uses_time", False):
+        arrays += (data.train_times,)
+    return tuple(as_tensor(a) for a in arrays)
+
+
+def scores(model, users, inputs, times=None):
+    return model.scores(users, inputs, times) if getattr(model, "uses_time", False) else model.scores(users, inputs)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -34,7 +57,7 @@ def test_one_step_lowers_the_loss(data, name, negatives):
 
     def loss():
         torch.manual_seed(1)  # the same masks / negatives before and after the step
-        return model.loss(batch(data))
+        return model.loss(batch(data, model))
 
     before = loss()
     optimizer.zero_grad()
@@ -48,8 +71,8 @@ def test_scores_shape_and_no_masked_item_in_top_k(data, name):
     torch.manual_seed(0)
     model = build_model(name, data, **SMALL).eval()
     users = torch.arange(data.n_users)
-    scores = model.scores(users, as_tensor(data.test_inputs))
-    assert scores.shape == (data.n_users, data.n_items) and torch.isfinite(scores).all()
+    scored = scores(model, users, as_tensor(data.test_inputs), as_tensor(data.test_times))
+    assert scored.shape == (data.n_users, data.n_items) and torch.isfinite(scored).all()
     top = top_k_items(model, data, "test", k=2)  # 13 of the 15 items are in each test history
     ex_users, ex_items = data.excluded_pairs("test")
     history = set(zip(ex_users.tolist(), ex_items.tolist()))
@@ -114,13 +137,15 @@ def test_unknown_model_and_bad_settings_are_named(data):
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_scores_do_not_depend_on_the_number_of_left_pads(data, name):
     torch.manual_seed(0)
-    model = build_model(name, data, dim=16, dropout=0.0, **({"max_len": 45} if name in ("SASRec", "BERT4Rec") else {})).eval()
-    history = torch.tensor([3, 7, 2])
-    short = torch.cat([torch.zeros(2, dtype=torch.long), history])[None]  # 2 pads
-    long = torch.cat([torch.zeros(40, dtype=torch.long), history])[None]  # 40 pads
+    takes_max_len = "max_len" in inspect.signature(get_model(name)).parameters
+    model = build_model(name, data, dim=16, dropout=0.0, **({"max_len": 45} if takes_max_len else {})).eval()
+    history, times = torch.tensor([3, 7, 2]), torch.tensor([1_000_000, 1_003_600, 1_090_000])
+    short, long = (torch.cat([torch.zeros(pads, dtype=torch.long), history])[None] for pads in (2, 40))
+    short_times, long_times = (torch.cat([torch.zeros(pads, dtype=torch.long), times])[None] for pads in (2, 40))
     users = torch.tensor([0])
     with torch.no_grad():
-        torch.testing.assert_close(model.scores(users, short), model.scores(users, long), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(scores(model, users, short, short_times), scores(model, users, long, long_times),
+                                   atol=1e-5, rtol=1e-5)
 
 
 def test_bert4rec_masks_a_fixed_count_and_trains_on_mask_last_instances():

@@ -4,7 +4,11 @@
 - ``leave-last-out``: per user, the latest interaction by timestamp is test;
 - ``ms-recommenders``: microsoft/recommenders' MovieLens benchmark split, a stratified
   75/25 split per item with their fixed seed 42 (:func:`recstudy.data.splits.stratified_split_mask`);
-  the split does not vary with the run's seed, only the models' randomness does.
+  the split does not vary with the run's seed, only the models' randomness does, unless
+  ``resample_fixed`` is set: then seed s draws the same stratified split with seed 42 + s
+  (seed 0 is the benchmark's own split), so intervals over seeds cover data variation too.
+  (``leave-last-out`` has nothing to resample: its data variation is covered by the
+  bootstrap over users of :mod:`recstudy.evaluation.significance`.)
 
 Every rating is a positive. A (user, item) pair that occurs more than once counts
 once (its first row), so a test pair never also sits in training. The validation
@@ -61,7 +65,8 @@ class Split:
         }
 
 
-def _test_mask(protocol: str, users: np.ndarray, items: np.ndarray, timestamps: np.ndarray, seed: int) -> np.ndarray:
+def _test_mask(protocol: str, users: np.ndarray, items: np.ndarray, timestamps: np.ndarray, seed: int,
+               resample_fixed: bool = False) -> np.ndarray:
     if protocol == "holdout":
         return per_user_holdout_mask(users, HOLDOUT_TEST_FRACTION, np.random.default_rng(seed))
     if protocol == "leave-last-out":
@@ -69,19 +74,23 @@ def _test_mask(protocol: str, users: np.ndarray, items: np.ndarray, timestamps: 
             raise ValueError("leave-last-out needs a timestamp on every interaction; this data has rows without one")
         return leave_last_out_mask(users, timestamps, n=1)
     if protocol == "ms-recommenders":
-        return stratified_split_mask(items if MS_STRATIFY_BY == "item" else users, MS_TRAIN_RATIO, MS_SEED)
+        return stratified_split_mask(items if MS_STRATIFY_BY == "item" else users, MS_TRAIN_RATIO,
+                                     MS_SEED + seed if resample_fixed else MS_SEED)
     raise ValueError(f"unknown protocol {protocol!r}: use one of {list(PROTOCOLS)}")
 
 
-def make_split(data: IndexedInteractions, protocol: str, seed: int = 0) -> Split:
-    """Split the positives of ``data`` under ``protocol`` (seeded by ``seed`` where the protocol draws)."""
+def make_split(data: IndexedInteractions, protocol: str, seed: int = 0, *, resample_fixed: bool = False) -> Split:
+    """Split the positives of ``data`` under ``protocol`` (seeded by ``seed`` where the protocol draws).
+
+    ``resample_fixed``: the benchmark protocol's split varies with ``seed`` too (seed 42 + seed).
+    """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}: use one of {list(PROTOCOLS)}")
     codes = cell_codes(data.users, data.items, data.n_items)
     _, first = np.unique(codes, return_index=True)
     keep = np.sort(first)  # the first row of each distinct pair, in row order
     users, items, timestamps = data.users[keep], data.items[keep], data.timestamps[keep]
-    test = _test_mask(protocol, users, items, timestamps, seed)
+    test = _test_mask(protocol, users, items, timestamps, seed, resample_fixed)
     return Split(
         protocol, seed, data.n_users, data.n_items, users[~test], items[~test], timestamps[~test], users[test], items[test]
     )
@@ -100,3 +109,18 @@ def validation_split(split: Split, seed: int | None = None) -> Split:
         split, seed=seed, train_users=users[~held], train_items=items[~held], train_timestamps=timestamps[~held],
         test_users=users[held], test_items=items[held], role="validation",
     )
+
+
+def tuning_overlap(tuning: Split, test: Split) -> dict[str, float]:
+    """How much of ``test``'s test pairs the tuning run saw: as validation targets, or as training pairs.
+
+    ``tuning`` is the validation split the configurations were chosen on. A test split drawn
+    with another seed than the tuning split's own test split can hold pairs that tuning
+    scored (validation targets) or trained on; this measures it (shares of ``test``'s pairs).
+    """
+    n_items = test.n_items
+    codes = cell_codes(test.test_users, test.test_items, n_items)
+    validated = np.isin(codes, cell_codes(tuning.test_users, tuning.test_items, n_items))
+    trained = np.isin(codes, cell_codes(tuning.train_users, tuning.train_items, n_items))
+    return {"test pairs": len(codes), "validation targets in tuning": float(validated.mean()) if len(codes) else 0.0,
+            "training pairs in tuning": float(trained.mean()) if len(codes) else 0.0}

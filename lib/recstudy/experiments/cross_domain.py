@@ -10,7 +10,7 @@ goes different ways, or could not be tested on one of them (and why).
 
 Outcomes: ``yes`` (higher / better / supported), ``no`` (lower / worse / not
 supported), ``equivalent`` (within the notebook's equivalence margin), ``undecided``
-(neither), ``not tested`` (the notebook says the setting cannot decide, e.g. runs that
+(neither; also a family whose members disagree, "mixed"), ``not tested`` (the notebook says the setting cannot decide, e.g. runs that
 stopped at their epoch cap) and ``missing`` (the domain's reports lack the claim).
 """
 
@@ -33,7 +33,8 @@ def outcome(verdict: Any) -> str:
     text = str(verdict).strip().lower()
     for prefix, result in (("not supported", "no"), ("not test", "not tested"), ("supported", "yes"), ("higher", "yes"),
                            ("better", "yes"), ("lower", "no"), ("worse", "no"), ("equivalent", "equivalent"),
-                           ("undecided", "undecided"), ("unclear", "undecided")):
+                           ("undecided", "undecided"), ("unclear", "undecided"),
+                           ("mixed", "undecided")):
         if text.startswith(prefix):
             return result
     raise ValueError(f"unrecognised verdict {verdict!r}")

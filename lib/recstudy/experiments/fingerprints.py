@@ -39,11 +39,36 @@ def source_fingerprint(*modules: Any) -> str:
 
 
 def model_fingerprint(name: str) -> str:
-    """A checksum of model ``name``'s source file and the shared files it builds on."""
-    from recstudy.models import layers
-    from recstudy.models.sequential import base
+    """A checksum of model ``name``'s source file and every model file it builds on (base, layers, other models).
 
-    return source_fingerprint(get_model(name), base, layers)
+    RecGAN builds on IRGAN and GRU4Rec, SeqGAN on GRU4Rec: a change to any of them must
+    invalidate the cached runs and tuning of the models that import it.
+    """
+    import sys
+
+    return source_fingerprint(*(sys.modules[m] for m in model_modules(name)))
+
+
+def model_modules(name: str) -> list[str]:
+    """The ``recstudy.models`` modules model ``name``'s module imports, directly or through each other, and itself."""
+    import sys
+
+    def module_of(value: Any) -> str | None:
+        return value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", None)
+
+    seen: set[str] = set()
+    pending = [get_model(name).__module__]
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for value in vars(sys.modules[current]).values():
+            module = module_of(value)
+            if module and module.startswith("recstudy.models") and module in sys.modules and module not in seen:
+                pending.append(module)
+    seen.discard("recstudy.models")  # the registry itself: adding a model must not invalidate the others
+    return sorted(seen)
 
 
 def settings_key(**parts: Any) -> str:

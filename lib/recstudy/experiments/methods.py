@@ -8,8 +8,17 @@ user has not interacted with in training.
 ``settings`` are the per-dataset training budgets (epochs, rounds, batch sizes),
 the same for every configuration; ``config`` holds a method's tuned
 hyperparameters (see :mod:`recstudy.experiments.tuning`). Paper A's three models appear once
-per negative scheme ("GMF+uniform", "GMF+OCF-B", "GMF+popularity", ...): the scheme
-is the treatment, so the three share the model's tuned configuration.
+per negative scheme ("GMF+uniform", "GMF+OCF-B", "GMF+popularity", "GMF+OCF-B-15"):
+
+- uniform and popularity negatives share the model's configuration tuned with uniform negatives;
+- "+OCF-B" (OCF-B inside the comparison's warm-started rounds) is tuned as a method in its own
+  right: its configuration is the model's plus its own ``theta``, ``negatives_per_positive``
+  (a ratio of the training positives, drawn over the whole grid) and ``rounds``, which
+  override the dataset's ``settings``;
+- "+OCF-B-15" is Paper A's own loop (:mod:`recstudy.sampling.schemes`, ``ocfb_paper``):
+  ``paper_terms`` terms, each retrained from new random weights for ``paper_epochs_per_term``
+  epochs, ``paper_negative_ratio`` x the positives as negatives, ``paper_theta``; the paper's
+  settings, not tuned (it uses the model's configuration).
 """
 
 from __future__ import annotations
@@ -36,21 +45,25 @@ from recstudy.models.baselines.wmf_als import WeightedMF
 
 BASELINES: tuple[str, ...] = ("MostPop", "ItemKNN", "UserCF", "BPR-MF", "WMF-ALS")
 NCF_MODELS: tuple[str, ...] = tuple(model_names(family="NCF"))
-SCHEME_LABELS: dict[str, str] = {"uniform": "uniform", "ocfb": "OCF-B", "popularity": "popularity"}
+SCHEME_LABELS: dict[str, str] = {"uniform": "uniform", "ocfb": "OCF-B", "popularity": "popularity", "ocfb_paper": "OCF-B-15"}
 NCF_METHODS: tuple[str, ...] = tuple(f"{m}+{SCHEME_LABELS[s]}" for m in NCF_MODELS for s in NEGATIVE_SCHEMES)
 METHODS: tuple[str, ...] = BASELINES + NCF_METHODS
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "bpr_epochs": 50, "bpr_batch_size": 4096, "als_iterations": 15,
     "ncf_rounds": 4, "ncf_epochs_per_round": 2, "ncf_batch_size": 4096, "negatives_per_positive": 4, "ocfb_theta": 0.5,
+    "paper_terms": 15, "paper_epochs_per_term": 5, "paper_negative_ratio": 1.5, "paper_theta": 0.5,
 }
+# What an OCF-B configuration may set beside the model's hyperparameters (overriding ``settings``).
+OCFB_KEYS: tuple[str, ...] = ("theta", "negatives_per_positive", "rounds")
 
 
 def tuning_family(method: str) -> str:
-    """The name a method is tuned under: an NCF model's schemes share its tuning ("GMF+OCF-B" -> "GMF")."""
+    """The name a method is tuned under: "GMF+uniform", "GMF+popularity" and "GMF+OCF-B-15" share "GMF"'s
+    tuning; "GMF+OCF-B" is its own family (the model's configuration plus OCF-B's own settings)."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}: use one of {list(METHODS)}")
-    return method.split("+")[0]
+    return method if method.endswith("+OCF-B") else method.split("+")[0]
 
 
 def _ncf_parts(method: str) -> tuple[str, str]:
@@ -103,10 +116,20 @@ def fit_method(
         model_name, scheme = _ncf_parts(method)
         hyper = dict(config)
         lr, weight_decay = hyper.pop("lr", 1e-3), hyper.pop("weight_decay", 0.0)
+        own = {key: hyper.pop(key) for key in OCFB_KEYS if key in hyper}
+        if own and scheme != "ocfb":
+            raise ValueError(f"{sorted(own)} configure OCF-B; {method} does not take them")
+        if scheme == "ocfb_paper":
+            ratio, rounds = settings["paper_negative_ratio"], settings["paper_terms"] + 1
+            per_round, theta = settings["paper_epochs_per_term"], settings["paper_theta"]
+        else:
+            ratio = own.get("negatives_per_positive", settings["negatives_per_positive"])
+            rounds, per_round = own.get("rounds", settings["ncf_rounds"]), settings["ncf_epochs_per_round"]
+            theta = own.get("theta", settings["ocfb_theta"])
         model, log = train_ncf_with_negatives(
             model_name, hyper, n_users, n_items, train, scheme=scheme,
-            negatives_per_positive=settings["negatives_per_positive"], rounds=settings["ncf_rounds"],
-            epochs_per_round=settings["ncf_epochs_per_round"], theta=settings["ocfb_theta"], lr=lr,
+            negatives_per_positive=ratio, rounds=int(rounds),
+            epochs_per_round=per_round, theta=theta, lr=lr,
             weight_decay=weight_decay, batch_size=settings["ncf_batch_size"], seed=seed, device=device, validate=validate,
         )
         per_epoch = float(log.seconds_per_epoch.median())
@@ -126,6 +149,7 @@ class Task:
     role: str = "test"  # "validation": train on the training part minus validation, score on validation
     k: int = 10
     device: str = "cpu"
+    resample_fixed: bool = False  # the benchmark protocol's split varies with the seed (see recstudy.data.protocols)
 
 
 _DATASETS: dict[str, IndexedInteractions] = {}
@@ -142,31 +166,38 @@ def _init_worker(datasets: dict[str, IndexedInteractions], threads: int) -> None
 
 def task_split(task: Task) -> Split:
     """The split a task is scored on (cached per process)."""
-    key = (task.dataset, task.protocol, task.seed, task.role)
+    key = (task.dataset, task.protocol, task.seed, task.role, task.resample_fixed)
     if key not in _SPLITS:
-        split = make_split(_DATASETS[task.dataset], task.protocol, task.seed)
+        split = make_split(_DATASETS[task.dataset], task.protocol, task.seed, resample_fixed=task.resample_fixed)
         _SPLITS[key] = validation_split(split) if task.role == "validation" else split
     return _SPLITS[key]
 
 
 def run_task(task: Task) -> dict[str, Any]:
-    """Fit one method on one split and evaluate it by full ranking; one tidy result row."""
+    """Fit one method on one split and evaluate it by full ranking; one tidy result row.
+
+    The row also carries the per-user NDCG@k (``per_user``: a Series indexed by user) for
+    the paired bootstrap over users (:func:`recstudy.experiments.comparison.paired_tests`).
+    """
     split = task_split(task)
     fitted = fit_method(task.method, split, task.config, settings=task.settings, seed=task.seed, device=task.device)
     start = time.perf_counter()
-    metrics = full_ranking_metrics(
-        fitted.model.score_all, split.n_users, split.n_items, split.train_pairs, split.test_pairs, k=task.k, device=task.device
+    metrics, per_user = full_ranking_metrics(
+        fitted.model.score_all, split.n_users, split.n_items, split.train_pairs, split.test_pairs, k=task.k,
+        device=task.device, per_user=True,
     )
     eval_seconds = time.perf_counter() - start
     return {
         "dataset": task.dataset, "protocol": task.protocol, "role": task.role, "seed": task.seed, "method": task.method,
         "config": repr(task.config), **metrics, "fit_seconds": fitted.seconds,
         "seconds_per_epoch": fitted.seconds_per_epoch, "eval_seconds": eval_seconds,
+        "per_user": per_user[f"NDCG@{task.k}"].astype("float32"),
     }
 
 
 # rough relative cost, so the slowest tasks start first and the workers finish together
 _COST = {"BPR-MF": 8.0, "MLP": 6.0, "NeuMF": 5.0, "GMF": 3.0, "WMF-ALS": 1.5}
+_PAPER_LOOP_COST = 2.0  # the 15-term retrain loop, relative to the same model's other schemes
 
 
 def run_tasks(tasks: list[Task], datasets: dict[str, IndexedInteractions], *, workers: int = 1, threads: int = 1) -> list[dict[str, Any]]:
@@ -187,7 +218,10 @@ def run_tasks(tasks: list[Task], datasets: dict[str, IndexedInteractions], *, wo
             return [run_task(t) for t in tasks]
         finally:
             torch.set_num_threads(saved)
-    order = sorted(range(len(tasks)), key=lambda j: -_COST.get(tasks[j].method.split("+")[0], 1.0))
+    def cost(task: Task) -> float:
+        return _COST.get(task.method.split("+")[0], 1.0) * (_PAPER_LOOP_COST if task.method.endswith("-15") else 1.0)
+
+    order = sorted(range(len(tasks)), key=lambda j: -cost(tasks[j]))
     results: list[dict[str, Any] | None] = [None] * len(tasks)
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,

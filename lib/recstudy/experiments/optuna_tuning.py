@@ -49,6 +49,19 @@ SEARCH_SPACES: dict[str, dict[str, tuple]] = {
     "SASRec": {"lr": _LR, "dropout": _DROPOUT, "dim": _DIM, "blocks": ("categorical", [1, 2, 3])},
     "BERT4Rec": {"lr": ("float", 3e-5, 1e-2, True), "dropout": _DROPOUT, "dim": _DIM, "mask_prob": ("float", 0.05, 0.5, False)},
     "SeqGAN": {"lr": _LR, "dropout": _DROPOUT, "dim": _DIM, "mle_weight": ("float", 0.1, 10.0, True)},
+    # The rest of Paper B's Table 2 (see each model's docstring for its paper's settings): DREAM pools a basket by max
+    # (the paper's better choice) or mean; CA-RNN's day parts (ours: 4); HPMN's memory layers (authors' code: 3-4);
+    # 3D-CNN's filters (ours: 32, the paper's sizes are not public); MFGAN (authors: lr 1e-3, dropout 0.2) and the
+    # other adversarial models weigh their MLE anchor like SeqGAN.
+    "DREAM": {"lr": _LR, "dropout": _DROPOUT, "dim": _DIM, "pooling": ("categorical", ["max", "mean"])},
+    "CA-RNN": {"lr": _LR, "dropout": _DROPOUT, "dim": _DIM, "day_parts": ("categorical", [1, 2, 4, 8, 24])},
+    "HPMN": {"lr": _LR, "dropout": _DROPOUT, "dim": _DIM, "layers": ("int", 2, 5, False)},
+    "3D-CNN": {"lr": _LR, "dropout": _DROPOUT, "dim": _DIM, "filters": ("categorical", [16, 32, 64])},
+    "MFGAN": {"lr": _LR, "dropout": _DROPOUT, "dim": _DIM, "mle_weight": ("float", 0.1, 10.0, True)},
+    # IRGAN's paper and RecGAN's IRGAN training have no MLE anchor (mle_weight 0), so 0 is in their spaces.
+    "IRGAN": {"lr": _LR, "dropout": _DROPOUT, "dim": _DIM, "mle_weight": ("categorical", [0.0, 0.1, 0.3, 1.0, 3.0, 10.0])},
+    "RecGAN": {"lr": _LR, "dropout": _DROPOUT, "dim": _DIM, "mle_weight": ("categorical", [0.0, 0.1, 0.3, 1.0, 3.0, 10.0])},
+    "AOS4Rec": {"lr": _LR, "dropout": _DROPOUT, "dim": _DIM, "mle_weight": ("float", 0.1, 10.0, True)},
 }
 EDGE_SHARE = 0.05
 

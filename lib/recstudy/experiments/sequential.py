@@ -75,6 +75,22 @@ def build_model(name: str, data: SequenceData, **hparams: Any) -> SequentialReco
     return cls(data.n_items, n_users=data.n_users, **hparams)
 
 
+def available_models(names: list[str], data: SequenceData) -> tuple[list[str], dict[str, str]]:
+    """The models of ``names`` that can run on ``data``, and for each one that cannot, why.
+
+    A model that reads item side information (titles, genres, years) cannot run on a log
+    that has none; it is skipped with the reason, never fed invented features.
+    """
+    kept, skipped = [], {}
+    for name in names:
+        needs_side = name in MODELS and "item_side" in inspect.signature(get_model(name)).parameters
+        if needs_side and data.item_side is None:
+            skipped[name] = "it reads item side information (titles, genres, years), which this data set does not have"
+        else:
+            kept.append(name)
+    return kept, skipped
+
+
 def fit_baseline(name: str, data: SequenceData, device: str = "cpu") -> MostPopular | MarkovChain:
     """A next-item baseline fitted on the same training histories the neural models see."""
     if name == "MostPop":
@@ -271,7 +287,7 @@ class SeedResults:
 
     runs: pd.DataFrame  # one row per (model, seed): test metrics, parameters, timing
     curves: pd.DataFrame  # one row per (model, seed, epoch)
-    gan_log: pd.DataFrame  # one row per (seed, adversarial epoch) of the GAN
+    gan_log: pd.DataFrame  # one row per (adversarial model, seed, adversarial epoch)
     per_user: pd.DataFrame  # one row per (model, seed, user): test metrics and history length
 
     @classmethod
@@ -432,7 +448,8 @@ def run_seeds(names: list[str], data: SequenceData, seeds: list[int], *, setting
                                  model_settings, device, progress, keep_last, tie_orders)
             runs.append(result["summary"])
             curves.append(result["curves"])
-            gan.append(result["gan_log"])
+            log = result["gan_log"]
+            gan.append(log.drop(columns="model", errors="ignore").assign(model=name) if len(log) else log)
             per_user.append(result["per_user"])
     return SeedResults(pd.DataFrame(runs), pd.concat(curves, ignore_index=True),
                        pd.concat(gan, ignore_index=True) if any(len(g) for g in gan) else pd.DataFrame(),

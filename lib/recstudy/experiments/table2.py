@@ -91,9 +91,40 @@ def _describe(d: PairedDifference, unit: str = "") -> str:
             f"{d.verdict}")
 
 
-def table2_verdicts(results: SeedResults, growth: pd.DataFrame, keep_last: int, *, rnn: str = "GRU4Rec",
-                    cnns: tuple[str, ...] = ("Caser", "NextItNet"), attention: tuple[str, ...] = ("SASRec", "BERT4Rec"),
-                    gan: str = "SeqGAN", shallow_cnn: str | None = None, deep_cnn: str = "NextItNet",
+# Each adversarial model and the model its generator is when trained by maximum likelihood alone (None: no
+# such twin in the study), for "strong generative models": SeqGAN's and RecGAN's generators are GRU4Rec
+# networks, MFGAN's is SASRec.
+GAN_TWINS: dict[str, str | None] = {"SeqGAN": "GRU4Rec", "RecGAN": "GRU4Rec", "MFGAN": "SASRec", "IRGAN": None,
+                                    "AOS4Rec": None}
+
+
+def family_verdict(member_verdicts: dict[str, str]) -> tuple[str, list[str], list[str]]:
+    """A family's verdict from its members' (verdict, supporting members, members against).
+
+    Supported when every member that could be judged supports the claim, not supported when none
+    does, "unclear" when no member decides, "mixed" otherwise (the row lists which); members
+    "not tested" are left out, and a family with no judged member is not tested.
+    """
+    judged = {m: v for m, v in member_verdicts.items() if not v.startswith("not test")}
+    supporting = [m for m, v in judged.items() if v == "supported"]
+    against = [m for m, v in judged.items() if v == "not supported"]
+    if not judged:
+        reasons = sorted(set(member_verdicts.values()))
+        return (reasons[0] if len(reasons) == 1 else "not tested here: no member could be judged"), [], []
+    if len(supporting) == len(judged):
+        return "supported", supporting, against
+    if len(against) == len(judged):
+        return "not supported", supporting, against
+    if not supporting and not against:
+        return "unclear", supporting, against
+    return f"mixed: {len(supporting)} of {len(judged)} judged members support it", supporting, against
+
+
+def table2_verdicts(results: SeedResults, growth: pd.DataFrame, keep_last: int, *,
+                    rnns: tuple[str, ...] = ("GRU4Rec", "DREAM", "CA-RNN", "HPMN"),
+                    cnns: tuple[str, ...] = ("Caser", "NextItNet", "3D-CNN"), attention: tuple[str, ...] = ("SASRec", "BERT4Rec"),
+                    gans: tuple[str, ...] = ("SeqGAN", "IRGAN", "RecGAN", "MFGAN", "AOS4Rec"),
+                    shallow_cnn: str | None = None, deep_cnn: str = "NextItNet",
                     unpooled_cnn: str | None = None, pooled_cnn: str = "Caser", margin: float = 0.005,
                     time_margin: float = 0.10, far_past_margin: float = 0.02, seed: int = 0,
                     timings: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -110,9 +141,10 @@ def table2_verdicts(results: SeedResults, growth: pd.DataFrame, keep_last: int, 
     speed, paired_by = (timings, "round of an interleaved timing") if timings is not None else (runs, "seed")
     rows: list[dict[str, Any]] = []
     present = set(runs.model)
-    rnns = [m for m in [rnn] if m in present]
+    rnns = [m for m in rnns if m in present]
     cnns = tuple(m for m in cnns if m in present)
-    neural = [m for m in [rnn, *cnns, *attention, gan] if m in present]
+    gans = [m for m in gans if m in present]
+    neural = [m for m in [*rnns, *cnns, *attention, *gans] if m in present]
 
     def add(family: str, claim: str, evidence: str, verdict: str, supporting: list[str] | None = None,
             against: list[str] | None = None) -> None:
@@ -124,54 +156,69 @@ def table2_verdicts(results: SeedResults, growth: pd.DataFrame, keep_last: int, 
 
     # RNN: model size independent of input length — true of a recurrent cell by construction.
     if rnns:
-        sizes = growth.loc[rnn]
         grows = [m for m in growth.index if growth.loc[m].nunique() > 1]
+        growing_rnns = [m for m in rnns if m in grows]
         add("RNN", "any input length; model size independent of input length",
-            f"{rnn} parameters at {', '.join(growth.columns)}: {', '.join(f'{v:,}' for v in sizes)}; models whose size grows "
-            f"with the input length: {', '.join(grows) or 'none'}",
-            "not testable here: a recurrent cell's size does not depend on the input length by construction"
-            if sizes.nunique() == 1 else "not supported")
+            "parameters at " + ", ".join(growth.columns) + ": " + "; ".join(
+                f"{m} {', '.join(f'{v:,}' for v in growth.loc[m])}" for m in rnns if m in growth.index)
+            + f"; models whose size grows with the input length: {', '.join(grows) or 'none'}",
+            "not supported" if growing_rnns else
+            "not testable here: a recurrent cell's size does not depend on the input length by construction",
+            [], growing_rnns)
 
     time_log_margin = math.log(1 + time_margin)
-    # RNN: slow (sequential) training, paired by seed against every CNN and transformer
+    # RNN: slow (sequential) training, each RNN paired against every CNN and transformer
     others = [m for m in [*cnns, *attention] if m in present]
     if rnns and others:
-        d = {m: compare_seeds(speed, rnn, m, "seconds_per_epoch", margin=time_log_margin, log=True) for m in others}
-        slower = [m for m in others if d[m].verdict == "higher"]
-        not_slower = [m for m in others if d[m].verdict in ("lower", "equivalent")]
+        member, evidence = {}, []
+        for rnn in rnns:
+            d = {m: compare_seeds(speed, rnn, m, "seconds_per_epoch", margin=time_log_margin, log=True) for m in others}
+            slower = [m for m in others if d[m].verdict == "higher"]
+            not_slower = [m for m in others if d[m].verdict in ("lower", "equivalent")]
+            member[rnn] = ("supported" if len(slower) == len(others) else
+                           "not supported" if len(not_slower) >= len(others) / 2 else "unclear")
+            evidence.append(f"{rnn} to " + ", ".join(f"{m} {_describe(d[m])}" for m in others))
+        verdict, supporting, against = family_verdict(member)
         add("RNN", "slow (sequential) training",
-            "log seconds-per-epoch ratio of " + rnn + " to: " + "; ".join(f"{m} {_describe(d[m])}" for m in others)
-            + f". Rule (paired by {paired_by}, ratios within {time_margin:.0%} equal): supported if {rnn} is slower than every "
-            "CNN and transformer, not supported if it is not slower than at least half of them",
-            "supported" if len(slower) == len(others) else "not supported" if len(not_slower) >= len(others) / 2 else "unclear",
-            slower, not_slower)
+            "log seconds-per-epoch ratio of " + "; ".join(evidence)
+            + f". Rule (paired by {paired_by}, ratios within {time_margin:.0%} equal): an RNN supports it if slower than every "
+            "CNN and transformer, refutes it if not slower than at least half of them; the family as its members agree",
+            verdict, supporting, against)
 
     # RNN: hard to use far-past information (loss from showing only the last keep_last items)
     col = f"test_NDCG@10_last_{keep_last}"
-    if rnns and col in runs.columns and len(neural) > 1:
+    if rnns and col in runs.columns and len(neural) > len(rnns):
         drop = runs.assign(drop=1 - runs[col] / runs["test_NDCG@10"])
-        others = [m for m in neural if m != rnn]
-        d = {m: compare_seeds(drop, rnn, m, "drop", margin=far_past_margin) for m in others}
-        less = [m for m in others if d[m].verdict == "lower"]
-        more = [m for m in others if d[m].verdict in ("higher", "equivalent")]
+        others = [m for m in neural if m not in rnns]
+        member, evidence = {}, []
+        for rnn in rnns:
+            d = {m: compare_seeds(drop, rnn, m, "drop", margin=far_past_margin) for m in others}
+            less = [m for m in others if d[m].verdict == "lower"]
+            more = [m for m in others if d[m].verdict in ("higher", "equivalent")]
+            member[rnn] = _not_converged(runs, [rnn, *others]) or (
+                "supported" if len(less) == len(others) else "not supported" if len(more) >= len(others) / 2 else "unclear")
+            evidence.append(f"{rnn} minus " + ", ".join(f"{m} {_describe(d[m])}" for m in others))
+        verdict, supporting, against = family_verdict(member)
         add("RNN", "hard to use far-past information",
-            f"relative NDCG@10 lost when only the last {keep_last} items are shown, {rnn} minus: "
-            + "; ".join(f"{m} {_describe(d[m])}" for m in others)
-            + f". Rule (paired by seed, differences within {far_past_margin:.0%} are noise): supported if {rnn} loses less "
-            "than every other model (it uses the far past least), not supported if it loses as much or more than at least half",
-            _not_converged(runs, neural) or ("supported" if len(less) == len(others) else
-                                             "not supported" if len(more) >= len(others) / 2 else "unclear"), less, more)
+            f"relative NDCG@10 lost when only the last {keep_last} items are shown: " + "; ".join(evidence)
+            + f". Rule (paired by seed, differences within {far_past_margin:.0%} are noise): an RNN supports it if it loses less "
+            "than every non-RNN model (it uses the far past least), refutes it if it loses as much or more than at least half",
+            verdict, supporting, against)
 
-    # CNN: fast training, each CNN against the RNN
+    # CNN: fast training, each CNN against every RNN
     if rnns and cnns:
-        d = {m: compare_seeds(speed, m, rnn, "seconds_per_epoch", margin=time_log_margin, log=True) for m in cnns}
-        faster = [m for m in cnns if d[m].verdict == "lower"]
+        member, evidence = {}, []
+        for cnn in cnns:
+            d = {r: compare_seeds(speed, cnn, r, "seconds_per_epoch", margin=time_log_margin, log=True) for r in rnns}
+            faster = [r for r in rnns if d[r].verdict == "lower"]
+            member[cnn] = "supported" if len(faster) == len(rnns) else "not supported" if not faster else "unclear"
+            evidence.append(f"{cnn} to " + ", ".join(f"{r} {_describe(d[r])}" for r in rnns))
+        verdict, supporting, against = family_verdict(member)
         add("CNN", "fast training",
-            "log seconds-per-epoch ratio to " + rnn + ": " + "; ".join(f"{m} {_describe(d[m])}" for m in cnns)
-            + f". Rule (paired by {paired_by}, ratios within {time_margin:.0%} equal): supported if every CNN is faster than the RNN, "
-            "not supported if none is",
-            "supported" if len(faster) == len(cnns) else "not supported" if not faster else "unclear",
-            faster, [m for m in cnns if m not in faster])
+            "log seconds-per-epoch ratio of " + "; ".join(evidence)
+            + f". Rule (paired by {paired_by}, ratios within {time_margin:.0%} equal): a CNN supports it if faster than every RNN, "
+            "refutes it if faster than none; the family as its members agree",
+            verdict, supporting, against)
 
     # CNN: good accuracy, each CNN against the best non-CNN neural model
     rivals = [m for m in neural if m not in cnns]
@@ -210,45 +257,72 @@ def table2_verdicts(results: SeedResults, growth: pd.DataFrame, keep_last: int, 
             _not_converged(runs, [deep_cnn, shallow_cnn]) or {"higher": "supported", "lower": "not supported",
                                                                "equivalent": "not supported"}.get(d.verdict, "unclear"))
 
-    # GAN rows
+    # GAN rows, each adversarial model judged on its own, the family as its members agree
     gan_log = results.gan_log
-    if gan in present and rnns:
-        d = compare_users(results, gan, rnn, margin=margin, seed=seed)
-        add("GAN", "strong generative models",
-            f"{gan} minus {rnn} (the same generator network trained by maximum likelihood alone), paired over users: "
-            f"{_describe(d)}. Rule: supported if adversarial training makes the generator better, not supported if "
-            "it leaves it as good or worse",
-            _not_converged(runs, [gan, rnn]) or {"higher": "supported", "lower": "not supported",
-                                                  "equivalent": "not supported"}.get(d.verdict, "unclear"))
-    if gan in present and len(gan_log):
-        last = gan_log.groupby("seed").tail(1)["discriminator_accuracy"]
+    twins = {g: GAN_TWINS.get(g) for g in gans}
+    if gans:
+        member, evidence = {}, []
+        for g in gans:
+            twin = twins[g]
+            if twin is None or twin not in present:
+                member[g] = "not testable here: no model in the study is its generator trained by maximum likelihood alone"
+                evidence.append(f"{g}: no maximum-likelihood twin")
+                continue
+            d = compare_users(results, g, twin, margin=margin, seed=seed)
+            member[g] = _not_converged(runs, [g, twin]) or {"higher": "supported", "lower": "not supported",
+                                                             "equivalent": "not supported"}.get(d.verdict, "unclear")
+            evidence.append(f"{g} minus {twin} (its generator trained by maximum likelihood alone): {_describe(d)}")
+        verdict, supporting, against = family_verdict(member)
+        add("GAN", "strong generative models", "paired over users: " + "; ".join(evidence)
+            + ". Rule: a GAN supports it if adversarial training makes its generator better, refutes it if it leaves it "
+            "as good or worse", verdict, supporting, against)
+    logged = [g for g in gans if len(gan_log) and "model" in gan_log and (gan_log.model == g).any()]
+    if logged:
+        member, evidence = {}, []
+        for g in logged:
+            last = gan_log[gan_log.model == g].groupby("seed").tail(1)["discriminator_accuracy"]
+            member[g] = "supported" if (last > 0.75).all() else "not supported" if (last < 0.6).all() else "unclear"
+            evidence.append(f"{g} " + ", ".join(f"{v:.2f}" for v in last))
+        verdict, supporting, against = family_verdict(member)
         add("GAN", "efficient learning of the classifier",
-            f"discriminator accuracy (real vs generated next item) at the end of adversarial training: "
-            f"{', '.join(f'{v:.2f}' for v in last)} over seeds. Rule: supported if above 0.75 for every seed, not "
-            "supported if below 0.6 for every seed",
-            "supported" if (last > 0.75).all() else "not supported" if (last < 0.6).all() else "unclear")
+            "discriminator accuracy (real vs generated next item) at the end of adversarial training, over seeds: "
+            + "; ".join(evidence) + ". Rule: a GAN supports it if above 0.75 for every seed, refutes it if below 0.6 "
+            "for every seed", verdict, supporting, against)
+
         cv = runs[runs.model.isin(neural)].groupby("model")["test_NDCG@10"].agg(
             lambda v: v.std(ddof=1) / v.mean() if len(v) > 2 else np.nan)
+        member = {g: ("supported" if cv[g] >= cv.drop(gans, errors="ignore").max() else
+                      "not supported" if cv[g] < cv.median() else "unclear") for g in logged}
+        verdict, supporting, against = family_verdict(member)
         add("GAN", "unstable training",
             "coefficient of variation of test NDCG@10 across seeds: " + ", ".join(f"{m} {cv[m]:.1%}" for m in neural)
-            + f". Rule (at least 3 seeds): supported if {gan} varies most, not supported if it varies less than the median",
-            "supported" if cv[gan] >= cv.max() else "not supported" if cv[gan] < cv.median() else "unclear")
+            + ". Rule (at least 3 seeds): a GAN supports it if it varies more than every non-GAN model, refutes it if "
+            "it varies less than the median model", verdict, supporting, against)
+
         curves = results.curves
-        adversarial = curves[(curves.model == gan) & (curves.phase == "adversarial")].assign(
-            adversarial_epoch=lambda c: c.groupby("seed").cumcount() + 1)
-        merged = gan_log.merge(adversarial, on=["seed", "adversarial_epoch"])
-        if len(merged) >= 6 and "policy_gradient_loss" in merged:
-            corr = merged[["policy_gradient_loss", "discriminator_loss", "valid_NDCG@10"]].corr()["valid_NDCG@10"]
-            strongest = max(abs(corr["policy_gradient_loss"]), abs(corr["discriminator_loss"]))
-            add("GAN", "hard to evaluate",
-                f"correlation with validation NDCG@10 over {len(merged)} adversarial epochs (all seeds): adversarial "
-                f"(policy-gradient) loss without its MLE term {corr['policy_gradient_loss']:+.2f}, discriminator loss "
-                f"{corr['discriminator_loss']:+.2f}. Rule: supported if neither tracks accuracy (|r| < 0.5), not "
-                "supported if one does",
-                "supported" if strongest < 0.5 else "not supported")
-        else:
-            add("GAN", "hard to evaluate", f"{len(merged)} adversarial epochs logged",
-                "not tested here: too few adversarial epochs to correlate (at least 6 over all seeds)")
+        member, evidence = {}, []
+        for g in logged:
+            if {"model", "phase", "valid_NDCG@10"} <= set(curves.columns):
+                adversarial = curves[(curves.model == g) & (curves.phase == "adversarial")].assign(
+                    adversarial_epoch=lambda c: c.groupby("seed").cumcount() + 1)
+                merged = gan_log[gan_log.model == g].merge(adversarial[["seed", "adversarial_epoch", "valid_NDCG@10"]],
+                                                           on=["seed", "adversarial_epoch"])
+            else:  # no learning curves recorded
+                merged = pd.DataFrame()
+            if len(merged) >= 6 and "policy_gradient_loss" in merged:
+                corr = merged[["policy_gradient_loss", "discriminator_loss", "valid_NDCG@10"]].corr()["valid_NDCG@10"]
+                strongest = max(abs(corr["policy_gradient_loss"]), abs(corr["discriminator_loss"]))
+                member[g] = "supported" if strongest < 0.5 else "not supported"
+                evidence.append(f"{g} over {len(merged)} epochs: adversarial loss without its MLE term "
+                                f"{corr['policy_gradient_loss']:+.2f}, discriminator loss {corr['discriminator_loss']:+.2f}")
+            else:
+                member[g] = "not tested here: too few adversarial epochs to correlate (at least 6 over all seeds)"
+                evidence.append(f"{g}: {len(merged)} adversarial epochs logged")
+        verdict, supporting, against = family_verdict(member)
+        add("GAN", "hard to evaluate",
+            "correlation with validation NDCG@10 over the adversarial epochs (all seeds): " + "; ".join(evidence)
+            + ". Rule: a GAN supports it if neither loss tracks accuracy (|r| < 0.5), refutes it if one does",
+            verdict, supporting, against)
     return pd.DataFrame(rows)
 
 

@@ -2,10 +2,17 @@
 
 The validation split is carved from a protocol's training pairs
 (:func:`recstudy.data.protocols.validation_split`), so tuning never sees a test
-interaction. Each grid lists its configurations in a fixed order; a budget of B
+interaction of that split; the comparison tunes every protocol on its own split (seed 0).
+Each grid lists its configurations in a fixed order; a budget of B
 takes the first B of every grid (a method with fewer configurations, such as
 MostPop with none, simply uses what it has). The score is NDCG@k on the validation
 pairs; ties go to the earlier configuration.
+
+OCF-B is tuned as a method in its own right ("GMF+OCF-B" is its own family): with the
+same budget B, the first B entries of :data:`OCFB_GRID` (its threshold ``theta``, its
+negatives per positive and its number of rounds), each on top of the model's
+configuration chosen with uniform negatives (a second stage: the model's own
+hyperparameters are shared, so the negative scheme stays the treatment).
 """
 
 from __future__ import annotations
@@ -51,8 +58,22 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
 }
 
 
+# OCF-B's own settings, first entry = the comparison's defaults (theta 0.5; the dataset's negatives and rounds).
+# The others keep the cost (negatives per positive x rounds) near that of 3 x 4 and cover the paper's 1.0x and 1.5x.
+OCFB_GRID: list[dict[str, Any]] = [
+    {"theta": 0.5},
+    {"theta": 0.7, "negatives_per_positive": 1.5, "rounds": 8},
+    {"theta": 0.3, "negatives_per_positive": 4.0, "rounds": 3},
+    {"theta": 0.9, "negatives_per_positive": 1.0, "rounds": 12},
+]
+
+
 def tuning_grid(family: str, budget: int) -> list[dict[str, Any]]:
-    """The first ``budget`` configurations of ``family``'s grid."""
+    """The first ``budget`` configurations of ``family``'s grid ("GMF+OCF-B": OCF-B's own settings, :data:`OCFB_GRID`)."""
+    if family.endswith("+OCF-B") and family.split("+")[0] in GRIDS:
+        if budget <= 0:
+            raise ValueError(f"the tuning budget must be positive, got {budget}")
+        return OCFB_GRID[:budget]
     if family not in GRIDS:
         raise ValueError(f"no grid for {family!r}: known are {sorted(GRIDS)}")
     if budget <= 0:
@@ -61,27 +82,59 @@ def tuning_grid(family: str, budget: int) -> list[dict[str, Any]]:
 
 
 def tune(
-    datasets: dict[str, IndexedInteractions], protocol: str, methods: list[str], *, budget: int, settings: dict[str, dict],
-    seed: int = 0, k: int = 10, workers: int = 1, device: str = "cpu",
+    datasets: dict[str, IndexedInteractions], protocol: str | list[str], methods: list[str], *, budget: int | dict[str, int],
+    settings: dict[str, dict], seed: int = 0, k: int = 10, workers: int = 1, device: str = "cpu",
+    excluded: dict[str, list[str]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Score every configuration of every method's family on each dataset's validation split.
+    """Score every configuration of every method's family on each dataset's validation split of each protocol.
 
-    NCF methods are tuned once per model with uniform negatives ("GMF+uniform" stands
-    for "GMF+OCF-B" and "GMF+popularity" too). Returns (every configuration's validation
-    scores, the chosen configuration per dataset and family).
+    ``protocol``: one protocol or a list; each is tuned on the validation split carved from its own
+    training part (seed ``seed``). ``budget``: configurations per method, one number or one per dataset.
+    ``excluded[dataset]``: methods not run (so not tuned) on that dataset.
+    Stage 1: the baselines and each NCF model with uniform negatives ("GMF+uniform" stands
+    for "GMF+popularity" and "GMF+OCF-B-15" too). Stage 2: each "+OCF-B" method, its own
+    :data:`OCFB_GRID` entries on top of its model's stage-1 choice. Returns (every
+    configuration's validation scores, the chosen configuration per dataset, protocol and family).
     """
-    families = list(dict.fromkeys(tuning_family(m) for m in methods))
-    # an NCF model is tuned with uniform negatives; a baseline is its own family
-    representative = {f: f"{f}+uniform" if f"{f}+uniform" in METHODS else f for f in families}
-    tasks = [
-        Task(name, protocol, seed, representative[family], config, settings.get(name, {}), role="validation", k=k, device=device)
-        for name in datasets for family in families for config in tuning_grid(family, budget)
-    ]
+    protocols = [protocol] if isinstance(protocol, str) else list(protocol)
+
+    def budget_of(name: str) -> int:
+        return budget[name] if isinstance(budget, dict) else budget
+
+    def families_of(name: str) -> list[str]:
+        skip = set((excluded or {}).get(name, []))
+        return list(dict.fromkeys(tuning_family(m) for m in methods if m not in skip))
+
+    def base_families(name: str) -> list[str]:
+        fams = families_of(name)
+        return list(dict.fromkeys([f for f in fams if not f.endswith("+OCF-B")] + [f.split("+")[0] for f in fams if f.endswith("+OCF-B")]))
+
+    def representative(family: str) -> str:  # an NCF model is tuned with uniform negatives; a baseline is its own family
+        return f"{family}+uniform" if f"{family}+uniform" in METHODS else family
+
+    def task(name: str, proto: str, method: str, config: dict) -> Task:
+        return Task(name, proto, seed, method, config, settings.get(name, {}), role="validation", k=k, device=device)
+
+    tasks = [task(name, proto, representative(f), config) for name in datasets for proto in protocols
+             for f in base_families(name) for config in tuning_grid(f, budget_of(name))]
     rows = run_tasks(tasks, datasets, workers=workers)
-    grid = pd.DataFrame(rows)
-    grid.insert(0, "family", [tuning_family(m) for m in grid.method])
+    family = [tuning_family(t.method) for t in tasks]
     metric = f"NDCG@{k}"
-    best = grid.loc[grid.groupby(["dataset", "family"], sort=False)[metric].idxmax()]
-    chosen = best[["dataset", "family", "config", metric]].reset_index(drop=True)
+    ocfb = {name: [f for f in families_of(name) if f.endswith("+OCF-B")] for name in datasets}
+    if any(ocfb.values()):
+        first = pd.DataFrame(rows).assign(family=family)
+        best_model = {(first.dataset[j], first.protocol[j], first.family[j]): tasks[j].config
+                      for j in first.groupby(["dataset", "protocol", "family"], sort=False)[metric].idxmax()}
+        more = [task(name, proto, f, {**best_model[(name, proto, f.split("+")[0])], **extra}) for name in datasets
+                for proto in protocols for f in ocfb[name] for extra in tuning_grid(f, budget_of(name))]
+        rows += run_tasks(more, datasets, workers=workers)
+        tasks += more
+        family += [t.method for t in more]
+    grid = pd.DataFrame(rows).drop(columns="per_user", errors="ignore")
+    grid.insert(0, "family", family)
+    wanted = {(name, f) for name in datasets for f in families_of(name)}
+    grid = grid[[(d, f) in wanted for d, f in zip(grid.dataset, grid.family)]]  # a model tuned only as its OCF-B's base
+    best = grid.loc[grid.groupby(["dataset", "protocol", "family"], sort=False)[metric].idxmax()]
+    chosen = best[["dataset", "protocol", "family", "config", metric]].reset_index(drop=True)
     chosen["config_dict"] = [tasks[j].config for j in best.index]
-    return grid[["dataset", "family", "config", metric, f"Recall@{k}", "fit_seconds"]], chosen
+    return grid[["dataset", "protocol", "family", "config", metric, f"Recall@{k}", "fit_seconds"]], chosen

@@ -44,6 +44,14 @@ _ENTRIES = (
     ModelEntry("SASRec", "sequential.sasrec", "SASRec", "transformer", True),
     ModelEntry("BERT4Rec", "sequential.bert4rec", "BERT4Rec", "transformer", True),
     ModelEntry("SeqGAN", "sequential.seqgan", "SeqGAN", "GAN", True),
+    ModelEntry("DREAM", "sequential.dream", "DREAM", "RNN", True),
+    ModelEntry("CA-RNN", "sequential.ca_rnn", "CARNN", "RNN", True),
+    ModelEntry("HPMN", "sequential.hpmn", "HPMN", "RNN", True),
+    ModelEntry("3D-CNN", "sequential.cnn3d", "CNN3D", "CNN", True),
+    ModelEntry("IRGAN", "sequential.irgan", "IRGAN", "GAN", True),
+    ModelEntry("RecGAN", "sequential.recgan", "RecGAN", "GAN", True),
+    ModelEntry("MFGAN", "sequential.mfgan", "MFGAN", "GAN", True),
+    ModelEntry("AOS4Rec", "sequential.aos4rec", "AOS4Rec", "GAN", True),
 )
 REGISTRY: dict[str, ModelEntry] = {e.name: e for e in _ENTRIES}
 _BY_LOWER = {name.lower(): entry for name, entry in REGISTRY.items()}

@@ -6,11 +6,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-GROUP_COLOURS = {"baseline": "tab:gray", "uniform": "tab:blue", "OCF-B": "tab:red", "popularity": "tab:green"}
+GROUP_COLOURS = {"baseline": "tab:gray", "uniform": "tab:blue", "OCF-B": "tab:red", "popularity": "tab:green",
+                 "OCF-B-15": "tab:purple"}
 
 
 def method_group(method: str) -> str:
-    """"baseline" for a baseline, else the NCF method's negative scheme ("uniform", "OCF-B", "popularity")."""
+    """"baseline" for a baseline, else the NCF method's negative scheme ("uniform", "OCF-B", "popularity", "OCF-B-15")."""
     return method.split("+")[1] if "+" in method else "baseline"
 
 
@@ -73,19 +74,28 @@ def plot_rank_heatmap(summary: pd.DataFrame, metric: str) -> plt.Figure:
     return fig
 
 
-def plot_paired_differences(tests: pd.DataFrame, metric: str) -> plt.Figure:
-    """OCF-B minus uniform ``metric`` per (dataset, protocol, model), mean and 95% CI over seeds."""
-    labels = [f"{r.dataset} · {r.protocol} · {r.model}" for r in tests.itertuples()]
+def plot_paired_differences(tests: pd.DataFrame, metric: str, margin: float | None = None) -> plt.Figure:
+    """Treatment minus control ``metric`` per row of :func:`recstudy.experiments.comparison.paired_tests`, with its 95% interval.
+
+    Red / green: significantly worse / better after Holm; blue: equivalent within ``margin`` (shaded); grey: undecided.
+    """
+    if "treatment" in tests:
+        labels = [f"{r.dataset} · {r.protocol} · {r.treatment} − {r.control}" for r in tests.itertuples()]
+    else:
+        labels = [f"{r.dataset} · {r.protocol} · {r.model}" for r in tests.itertuples()]
     y = np.arange(len(tests))
-    fig, ax = plt.subplots(figsize=(8, 0.35 * len(tests) + 1.2))
-    colours = ["tab:red" if v == "OCF-B worse" else "tab:green" if v == "OCF-B better" else "tab:gray" for v in tests.verdict]
+    fig, ax = plt.subplots(figsize=(9, 0.3 * len(tests) + 1.2))
+    colours = ["tab:red" if v.endswith("worse") else "tab:green" if v.endswith("better") else
+               "tab:blue" if v == "equivalent" else "tab:gray" for v in tests.verdict]
+    if margin:
+        ax.axvspan(-margin, margin, color="tab:blue", alpha=0.08)
     ax.errorbar(tests.difference, y, xerr=[tests.difference - tests["diff low"], tests["diff high"] - tests.difference],
                 fmt="none", ecolor="0.6", capsize=2)
     ax.scatter(tests.difference, y, c=colours, zorder=3)
     ax.axvline(0.0, color="black", lw=0.8)
     ax.set_yticks(y, labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel(f"{metric}: OCF-B minus uniform negatives (paired by seed; red/green = significant after Holm)")
+    ax.set_xlabel(f"{metric}: treatment minus control (95% interval; red/green = significant after Holm, blue = equivalent)")
     ax.grid(True, axis="x", alpha=0.3)
     fig.tight_layout()
     return fig

@@ -51,12 +51,15 @@ def plot_metric_by_seed(runs: pd.DataFrame, metric: str = "test_NDCG@10") -> plt
 
 
 def plot_gan_losses(gan_log: pd.DataFrame) -> plt.Figure:
-    """Generator and discriminator losses and D's accuracy per adversarial epoch, one line per seed."""
+    """Generator and discriminator losses and D's accuracy per adversarial epoch: a colour per model, a line per seed."""
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
-    for seed, run in gan_log.groupby("seed"):
-        axes[0].plot(run.adversarial_epoch, run.generator_loss, label=f"seed {seed}")
-        axes[1].plot(run.adversarial_epoch, run.discriminator_loss)
-        axes[2].plot(run.adversarial_epoch, run.discriminator_accuracy)
+    log = gan_log if "model" in gan_log else gan_log.assign(model="GAN")
+    colours = dict(zip(log.model.unique(), plt.rcParams["axes.prop_cycle"].by_key()["color"] * 4))
+    for (model, seed), run in log.groupby(["model", "seed"], sort=False):
+        first = seed == log[log.model == model].seed.min()
+        axes[0].plot(run.adversarial_epoch, run.generator_loss, color=colours[model], label=model if first else None)
+        axes[1].plot(run.adversarial_epoch, run.discriminator_loss, color=colours[model])
+        axes[2].plot(run.adversarial_epoch, run.discriminator_accuracy, color=colours[model])
     for ax, title, ylabel in zip(axes, ("generator loss (PG + MLE)", "discriminator loss (BCE)", "discriminator accuracy"),
                                  ("loss per position", "BCE per pair", "share of pairs told apart")):
         ax.set(xlabel="adversarial epoch", ylabel=ylabel, title=title)

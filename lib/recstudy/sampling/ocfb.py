@@ -7,7 +7,8 @@
     5      draw as many new random negatives to replace them
     6      retrain CF on T + N_m
 
-Paper A's protocol splits positives plus negatives 70/30 (stratified, seeded).
+Paper A's protocol splits positives plus negatives 70/30 (a plain random split, seeded, as the
+paper's supports 592/608 and 903/597 show; ``split="stratified"`` is the class-stratified variant).
 The split is drawn once over *slots*: a replacement negative takes the slot (and
 so the train/test side) of the negative it replaces, which is what re-splitting
 the same-sized array with the same seed would do. Errors are computed for every
@@ -30,7 +31,7 @@ from recstudy.utils import to_probability
 from recstudy.models.ncf.train import build_model, predict_logits, train_neumf_pretrained, train_pointwise
 from recstudy.data.pairs import cell_codes
 from recstudy.sampling.negatives import Pairs, negative_count, sample_negatives
-from recstudy.evaluation.paper_metrics import protocol_metrics, stratified_test_mask
+from recstudy.evaluation.paper_metrics import paper_test_mask, protocol_metrics
 
 # The smallest error each kind can take: a theta at or below it removes every negative at every term.
 ERROR_FLOOR = {"absolute": 0.0, "pseudo_residual": 1.0}
@@ -130,6 +131,7 @@ class OCFBRun:
     negatives: Pairs  # the last term's negatives
     model: torch.nn.Module
     config: dict[str, Any] = field(default_factory=dict)
+    heldout_users: pd.DataFrame | None = None  # the last term's per-user held-out ranking metrics (premise runs)
 
 
 def _train_term(model, name, config, n_users, n_items, users, items, labels, *, pretrain, optimizer, epochs, lr,
@@ -172,6 +174,7 @@ def run_ocfb(
     batch_size: int = 256,
     weight_decay: float = 0.0,
     test_fraction: float = 0.3,
+    split: str = "random",
     seed: int = 0,
     device: str | torch.device = "cpu",
     heldout: Pairs | None = None,
@@ -180,7 +183,8 @@ def run_ocfb(
     """Run OCF-B for ``terms`` terms under Paper A's protocol and record every term.
 
     ``positives`` are the training positives T (all of them in the paper's
-    protocol, which splits them 70/30 with the negatives). ``n_negatives`` is a
+    protocol, which splits them 70/30 with the negatives: ``split`` "random", the
+    paper's, or "stratified" by class, a labelled variant). ``n_negatives`` is a
     count (int) or a ratio of len(T) (float). ``warm_start=False`` retrains each
     term's model from new random weights (the paper's "retrain CF on T + N_m");
     True continues from the previous term's weights and optimiser state.
@@ -210,7 +214,7 @@ def run_ocfb(
     n = negative_count(n_negatives, p)
     neg_users, neg_items = sample_negatives(n_users, n_items, (pos_users, pos_items), n, rng)
     labels = np.r_[np.ones(p), np.zeros(n)]
-    test = stratified_test_mask(labels, test_fraction, seed)
+    test = paper_test_mask(labels, test_fraction, seed, split)
     pos_test, neg_test = test[:p], test[p:]
 
     fixed_test_users = np.r_[pos_users[pos_test], neg_users[neg_test]]
@@ -225,6 +229,7 @@ def run_ocfb(
         base_share = len(heldout_codes) / (n_users * n_items - len(np.unique(cell_codes(pos_users, pos_items, n_items))))
 
     removed_so_far: list[np.ndarray] = []
+    heldout_users = None
     model, optimizer = None, None
     records, loss_rows = [], []
     for term in range(terms + 1):
@@ -290,25 +295,28 @@ def run_ocfb(
         fixed = protocol_metrics(fixed_test_labels, fixed_probabilities)
         record.update({f"fixed_{k}": fixed[k] for k in FIXED_METRICS})
         if heldout_codes is not None and rank_heldout:
-            record.update(_heldout_ranking(model, n_users, n_items, (pos_users, pos_items), heldout, device))
+            means, heldout_users = _heldout_ranking(model, n_users, n_items, (pos_users, pos_items), heldout, device)
+            record.update(means)
         record["seconds_term"] = time.perf_counter() - start
         records.append(record)
 
     config = dict(
         model_name=model_name, model_config=model_config, n_negatives=n, terms=terms, theta=theta, error=error,
         warm_start=warm_start, resample=resample, forbid_removed=forbid_removed, pretrain=pretrain, epochs=epochs,
-        lr=lr, batch_size=batch_size, seed=seed,
+        lr=lr, batch_size=batch_size, split=split, seed=seed,
     )
     return OCFBRun(
         terms=pd.DataFrame(records), losses=pd.DataFrame(loss_rows), test_labels=test_labels,
         test_probabilities=test_probabilities, negatives=(neg_users, neg_items), model=model, config=config,
+        heldout_users=heldout_users,
     )
 
 
-def _heldout_ranking(model, n_users, n_items, train_pairs: Pairs, heldout: Pairs, device) -> dict[str, float]:
-    """Full-ranking HR@10, NDCG@10 and AUC of the held-out positives (items in T excluded)."""
+def _heldout_ranking(model, n_users, n_items, train_pairs: Pairs, heldout: Pairs, device) -> tuple[dict[str, float], pd.DataFrame]:
+    """Full-ranking HR@10, NDCG@10 and AUC of the held-out positives (items in T excluded): means and per user."""
     from recstudy.evaluation.ranking import full_ranking_metrics
 
     with torch.no_grad():
-        metrics = full_ranking_metrics(model.score_all, n_users, n_items, train_pairs, heldout, k=10, device=device)
-    return {f"heldout_{k}": metrics[k] for k in ("HR@10", "NDCG@10", "AUC")}
+        metrics, per_user = full_ranking_metrics(model.score_all, n_users, n_items, train_pairs, heldout, k=10,
+                                                 device=device, per_user=True)
+    return {f"heldout_{k}": metrics[k] for k in ("HR@10", "NDCG@10", "AUC")}, per_user[["HR@10", "NDCG@10", "AUC"]].reset_index()

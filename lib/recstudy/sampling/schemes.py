@@ -15,7 +15,11 @@ epochs, continuing the same weights and optimiser. The schemes:
   ``theta`` are replaced by fresh draws (:func:`recstudy.sampling.ocfb.ocfb_resample`),
   the others kept;
 - ``popularity``: grid-wide draws as for ``ocfb`` but with item weights count ** 0.75,
-  all redrawn before every round.
+  all redrawn before every round;
+- ``ocfb_paper``: Paper A's own loop (STUDY.md, Figure 4): grid-wide negatives as for
+  ``ocfb``, and before every round ("term") after the first the negatives scored at or
+  above ``theta`` are replaced, then the model is **retrained from new random weights**
+  (and a new optimiser) on T + N_m: ``rounds`` = terms + 1 (term 0 is the first fit).
 
 With the same seed every scheme starts from the same initial weights.
 """
@@ -34,7 +38,7 @@ from recstudy.sampling.negatives import popularity_weights, sample_negatives, sa
 from recstudy.sampling.ocfb import ocfb_resample
 from recstudy.utils import to_probability
 
-NEGATIVE_SCHEMES: tuple[str, ...] = ("uniform", "ocfb", "popularity")
+NEGATIVE_SCHEMES: tuple[str, ...] = ("uniform", "ocfb", "popularity", "ocfb_paper")
 
 
 def per_positive_negatives(pos_users: np.ndarray, positive_keys: torch.Tensor, n_items: int, per_positive: int,
@@ -93,11 +97,15 @@ def train_ncf_with_negatives(
     rows = []
     for round_index in range(rounds):
         replaced = 0
-        if round_index > 0 and scheme == "ocfb":
+        if round_index > 0 and scheme in ("ocfb", "ocfb_paper"):
             probabilities = to_probability(predict_logits(model, *negatives, device=device))
             step = ocfb_resample(negatives, probabilities, theta, n_users=n_users, n_items=n_items,
                                  positives=(pos_users, pos_items), rng=rng)
             negatives, replaced = (step.users, step.items), step.n_replaced
+            if scheme == "ocfb_paper":  # the paper's "retrain CF on T + N_m": new random weights, new optimiser
+                torch.manual_seed(seed * 1000 + round_index)
+                model = build_model(model_name, n_users, n_items, **model_config).to(device)
+                optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
         elif round_index > 0 and scheme == "popularity":
             negatives = draw_over_grid()
             replaced = len(negatives[0])
