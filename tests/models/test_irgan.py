@@ -9,7 +9,8 @@ import torch
 
 from recstudy.data.sequences import build_sequences
 from recstudy.experiments.sequential import build_model, train_sequential
-from recstudy.models.sequential.irgan import IRGAN, draw
+from recstudy.models.layers import sample_categorical
+from recstudy.models.sequential.irgan import IRGAN
 from recstudy.utils import as_tensor
 
 SMALL = {"dim": 16, "dropout": 0.0}
@@ -61,17 +62,17 @@ def test_needs_users(data):
         IRGAN(data.n_items, dim=8)
 
 
-def test_draw_follows_the_rows_distributions():
+def test_sampling_follows_each_rows_distribution():
     torch.manual_seed(0)
     probs = torch.softmax(torch.randn(3, 6) * 2, dim=-1)
     rows = torch.tensor([0, 1, 2, 1]).repeat(20000)
-    drawn = draw(probs, 2, rows)
+    drawn = sample_categorical(probs, 2, rows=rows)
     assert drawn.shape == (len(rows), 2)
     for r in range(3):
         chosen = drawn[rows == r].flatten()
         frequencies = torch.bincount(chosen, minlength=6).float() / len(chosen)
         assert (frequencies - probs[r]).abs().max() < 0.01
-    assert draw(torch.tensor([[0.0, 1.0, 0.0]]), 50).eq(1).all()  # an item of zero probability is never drawn
+    assert sample_categorical(torch.tensor([[0.0, 1.0, 0.0]]), 50).eq(1).all()  # an item of zero probability is never drawn
 
 
 def test_adversarial_step_updates_both_players_and_logs(data):

@@ -30,8 +30,12 @@ def right_aligned_positions(inputs: torch.Tensor, max_len: int) -> torch.Tensor:
     return torch.arange(max_len - length, max_len, device=inputs.device)
 
 
-def sample_categorical(probs: torch.Tensor, draws: int = 1, generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_categorical(probs: torch.Tensor, draws: int = 1, generator: torch.Generator | None = None,
+                       rows: torch.Tensor | None = None) -> torch.Tensor:
     """(N, draws) indices drawn with replacement from each row of ``probs`` (N, n), rows not necessarily normalised.
+
+    With ``rows`` (R,), draw r comes from row ``rows[r]`` of ``probs`` (U, n) and the result is (R, draws):
+    several positions of one user share that user's distribution (IRGAN) without copying it.
 
     Inverse-CDF sampling: one cumulative sum per row, then a binary search per draw. On a CPU it
     is several times faster than ``torch.multinomial`` over a catalogue of 1,682 items (the GAN
@@ -39,6 +43,8 @@ def sample_categorical(probs: torch.Tensor, draws: int = 1, generator: torch.Gen
     P(index = i) = probs[i] / sum(probs). Items with probability zero are never drawn.
     """
     cdf = probs.cumsum(dim=1)
+    if rows is not None:
+        cdf = cdf[rows]
     total = cdf[:, -1:]
-    uniform = torch.rand(probs.shape[0], draws, device=probs.device, dtype=cdf.dtype, generator=generator) * total
+    uniform = torch.rand(cdf.shape[0], draws, device=probs.device, dtype=cdf.dtype, generator=generator) * total
     return torch.searchsorted(cdf, uniform, right=True).clamp_(max=probs.shape[1] - 1)

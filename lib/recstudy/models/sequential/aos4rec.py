@@ -69,7 +69,7 @@ from torch import nn
 
 from recstudy.models.sequential.base import SequentialRecommender, next_item_loss
 from recstudy.models.sequential.gru4rec import GRU4Rec
-from recstudy.models.sequential.irgan import draw
+from recstudy.models.layers import sample_categorical
 
 
 def following_items(targets: torch.Tensor, k: int) -> torch.Tensor:
@@ -175,7 +175,7 @@ class AOS4Rec(SequentialRecommender):
         weights, tokens, log_prob = self.output_weights(), [], 0.0
         for step in range(self.k):
             log_probs = F.log_softmax(state @ weights.T, dim=-1)
-            token = (draw(log_probs.detach().exp()).squeeze(1) + 1) if sample is None else sample[:, step]
+            token = (sample_categorical(log_probs.detach().exp()).squeeze(1) + 1) if sample is None else sample[:, step]
             log_prob = log_prob + log_probs.gather(1, (token - 1)[:, None]).squeeze(1)
             tokens.append(token)
             if step + 1 < self.k:

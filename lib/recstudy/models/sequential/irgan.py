@@ -61,22 +61,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from recstudy.models.layers import sample_categorical
 from recstudy.models.sequential.base import SequentialRecommender
 
-
-def draw(probs: torch.Tensor, n: int = 1, rows: torch.Tensor | None = None) -> torch.Tensor:
-    """(R, n) indices drawn with replacement from rows of ``probs`` (U, C): from row ``rows[r]`` for draw r
-    (every row once, R = U, when ``rows`` is None).
-
-    The same distribution as ``torch.multinomial(probs[rows], n, replacement=True)``, many times faster
-    on CPU for a catalogue-wide softmax (multinomial draws exponential noise for every item): one
-    binary search per draw in its row's cumulative sum.
-    """
-    cdf = probs.cumsum(dim=-1)
-    if rows is not None:
-        cdf = cdf[rows]
-    u = torch.rand(cdf.shape[0], n, device=cdf.device, dtype=cdf.dtype) * cdf[:, -1:]
-    return torch.searchsorted(cdf, u, right=True).clamp(max=probs.shape[1] - 1)
 
 
 class PolicyGradientGAN(SequentialRecommender):
@@ -144,7 +131,7 @@ class PolicyGradientGAN(SequentialRecommender):
         log_probs = F.log_softmax(logits, dim=-1)  # (U, n_items), row rows[n] for position n
         probs = log_probs.detach().exp()
         d_probs = F.softmax(log_probs.detach() / self.temperature, dim=-1)  # sharpened, as the code's generate_for_d
-        fakes = draw(d_probs, self.d_steps, rows)  # (N, d_steps): a fresh draw of G's items for each D update
+        fakes = sample_categorical(d_probs, self.d_steps, rows=rows)  # (N, d_steps): a fresh draw of G's items for each D update
         for fake in fakes.unbind(1):
             d_loss, real_logit, fake_logit = self.discriminator_loss(users, inputs, valid, real, fake)
             d_opt.zero_grad()
@@ -153,7 +140,7 @@ class PolicyGradientGAN(SequentialRecommender):
 
         # G: importance sampling from p_n = (1 - lambda) p + lambda * [the real item], two draws per real pair
         n_draws = 2
-        from_g = draw(probs, n_draws, rows)  # (N, 2)
+        from_g = sample_categorical(probs, n_draws, rows=rows)  # (N, 2)
         take_real = torch.rand(from_g.shape, device=from_g.device) < self.sample_lambda
         sampled = torch.where(take_real, real[:, None].expand_as(from_g), from_g)
         p = probs[rows[:, None], sampled]

@@ -58,19 +58,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from recstudy.data.side_info import ItemSideInfo
-from recstudy.models.layers import attention_mask, right_aligned_positions
+from recstudy.models.layers import attention_mask, right_aligned_positions, sample_categorical
 from recstudy.models.sequential.base import SequentialRecommender
 from recstudy.models.sequential.sasrec import SASRec
 
 FACTORS = ("item", "genre", "year", "popularity")
 
-
-def draw(probs: torch.Tensor) -> torch.Tensor:
-    """One index per row of ``probs`` (N, n), drawn in proportion to the row (inverse CDF: a cumulative sum and a
-    binary search, far cheaper than ``torch.multinomial`` on a (N, n_items) matrix on the CPU)."""
-    cdf = probs.cumsum(dim=1)
-    u = torch.rand(len(probs), 1, device=probs.device, dtype=cdf.dtype) * cdf[:, -1:]
-    return torch.searchsorted(cdf, u, right=True).squeeze(1).clamp(max=probs.shape[1] - 1)
 
 
 def year_codes(years: np.ndarray, buckets: int) -> np.ndarray:
@@ -249,7 +242,7 @@ class MFGAN(SequentialRecommender):
         probs = log_probs.detach().exp()
         fake_tokens = torch.zeros_like(targets)
         for _ in range(self.d_steps):  # the discriminators learn from a fresh draw of G's items each time
-            sampled = draw(probs)
+            sampled = sample_categorical(probs).squeeze(1)
             fake_tokens[valid] = sampled + 1
             d_loss, _ = self.discriminator_loss(inputs, targets, fake_tokens)
             for opt in d_opts.values():
