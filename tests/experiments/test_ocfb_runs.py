@@ -135,3 +135,14 @@ def test_closing_sentences_say_not_tested_when_nothing_was_measured():
     assert "was not tested here" in premise_sentence(pooled.iloc[:1], "toy")
     assert "premise is not supported" in premise_sentence(pooled.iloc[1:].assign(supported=False), "toy")
     assert "not measured" in heldout_sentence(pd.DataFrame(index=pd.Index([], name="ratio")), "toy", 1.0)
+
+
+def test_a_pair_logged_twice_is_one_positive_and_never_both_held_out_and_trained():
+    from recstudy.experiments.ocfb_runs import split_positives
+
+    rows = [(u, i, 1.0, t) for u in range(20) for t, i in enumerate([1, 2, 3, 1, 4, 5, 2, 6, 7, 8])]  # items 1, 2 twice
+    table = pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"])
+    split = split_positives(table, holdout_fraction=0.3, seed=0)
+    train = set(zip(*split.train)); heldout = set(zip(*split.heldout))
+    assert not train & heldout
+    assert len(train) + len(heldout) == 20 * 8 == len(split.train[0]) + len(split.heldout[0])

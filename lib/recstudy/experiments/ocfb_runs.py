@@ -21,6 +21,7 @@ from scipy.stats import binomtest
 
 from recstudy.utils import to_probability
 from recstudy.data.interactions import IndexedInteractions
+from recstudy.data.pairs import cell_codes
 from recstudy.sampling.negatives import Pairs
 from recstudy.sampling.ocfb import run_ocfb
 from recstudy.evaluation.paper_metrics import PAPER_A_ACCURACY, PAPER_A_AUC, PAPER_A_TERM15, protocol_metrics
@@ -41,14 +42,19 @@ class PositiveSplit:
 
 
 def split_positives(table: pd.DataFrame, holdout_fraction: float = 0.0, seed: int = 0) -> PositiveSplit:
-    """Index ``table``; with ``holdout_fraction`` > 0 hold out that share of each user's positives (seeded)."""
+    """Index ``table``; with ``holdout_fraction`` > 0 hold out that share of each user's positives (seeded).
+
+    Paper A's positives are (user, item) cells: a log that records the same pair twice (a book
+    borrowed again, a product bought twice) gives one positive, its first occurrence, so a
+    held-out positive can never also be a training positive.
+    """
     data = IndexedInteractions.from_frame(table)
+    first = np.sort(np.unique(cell_codes(data.users, data.items, data.n_items), return_index=True)[1])
+    users, items = data.users[first], data.items[first]
     if holdout_fraction <= 0:
-        return PositiveSplit(data.n_users, data.n_items, (data.users, data.items), None)
-    test = per_user_holdout_mask(data.users, holdout_fraction, np.random.default_rng(seed))
-    return PositiveSplit(
-        data.n_users, data.n_items, (data.users[~test], data.items[~test]), (data.users[test], data.items[test])
-    )
+        return PositiveSplit(data.n_users, data.n_items, (users, items), None)
+    test = per_user_holdout_mask(users, holdout_fraction, np.random.default_rng(seed))
+    return PositiveSplit(data.n_users, data.n_items, (users[~test], items[~test]), (users[test], items[test]))
 
 
 @dataclass
