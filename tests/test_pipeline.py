@@ -201,3 +201,18 @@ def test_a_profile_can_leave_a_notebook_out_with_the_reason(tmp_path, profiles):
     pipeline.execute(nb, tmp_path / "out" / "01_slow.ipynb", "quick")
     metrics = json.loads((tmp_path / "out" / "01_slow.metrics.json").read_text())
     assert "the quick profile leaves it out: the summary does not read it" in metrics["_skipped"]
+
+
+def test_a_notebook_with_nothing_it_can_run_on_the_data_is_reported_as_skipped(tmp_path, profiles):
+    nb = make_notebook(tmp_path / "07_side.ipynb", "from recstudy.data.side_info import MissingSideInfo\n"
+                       "raise MissingSideInfo('3D-CNN is skipped: it reads item side information')")
+    (profiles / "07_side.yaml").write_text("")
+    out = tmp_path / "out" / "07_side.ipynb"
+    pipeline.execute(nb, out, "quick")
+    metrics = json.loads(out.with_suffix(".metrics.json").read_text())
+    assert "3D-CNN is skipped: it reads item side information" in metrics["_skipped"]
+    assert not out.with_suffix(".failed.ipynb").exists()
+    failing = make_notebook(tmp_path / "08_bad.ipynb", "raise ValueError('a real error')")
+    (profiles / "08_bad.yaml").write_text("")
+    with pytest.raises(Exception, match="a real error"):  # any other error still fails the run
+        pipeline.execute(failing, tmp_path / "out" / "08_bad.ipynb", "quick")

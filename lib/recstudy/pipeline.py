@@ -28,6 +28,9 @@ import yaml
 from recstudy.config import PROFILES_DIR
 from recstudy.provenance import HEADLINE_KEY, METRICS_FILE_ENV, git_commit
 
+# Exceptions a notebook raises to say it does not apply to the data (e.g. every model it was asked for needs item
+# side information the log lacks): the run is written as a skipped report with the message, not as a failure.
+NOT_APPLICABLE = ("MissingSideInfo",)
 SKIP_KEY = "_skip"  # in a profile: the reason this profile does not run the notebook
 SKIPPED_KEY = "_skipped"  # in a metrics file: why the notebook was not run on this data set
 
@@ -233,10 +236,14 @@ def execute(notebook: Path, output: Path, profile: str, *, in_place: bool = Fals
             str(source), str(tmp), parameters=params, cwd=str(notebook.parent),
             progress_bar=sys.stderr.isatty(), report_mode=False,
         )
-    except BaseException:
+    except BaseException as error:
+        metrics_tmp.unlink(missing_ok=True)
+        if getattr(error, "ename", None) in NOT_APPLICABLE:  # the notebook found nothing it can run on this data
+            tmp.unlink(missing_ok=True)
+            write_skipped(notebook, output, dataset or "this data set", " ".join(str(error.evalue).split()))
+            return
         if tmp.exists():
             os.replace(tmp, output.with_suffix(".failed.ipynb"))
-        metrics_tmp.unlink(missing_ok=True)
         raise
     finally:
         if source != notebook:
