@@ -46,6 +46,27 @@ def next_item_loss(hidden: torch.Tensor, targets: torch.Tensor, item_weights: to
     return F.softplus(-positive).mean() + F.softplus(negative).mean()
 
 
+def policy_gradient_update(optimizer: torch.optim.Optimizer, log_probs: torch.Tensor, sampled: torch.Tensor,
+                           reward: torch.Tensor, targets: torch.Tensor, mle_weight: float
+                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One generator update of the adversarial models: REINFORCE with the batch-mean reward as baseline, plus
+    ``mle_weight`` times the maximum-likelihood loss that keeps the generator anchored to the data.
+
+    ``log_probs`` (N, n_items) is the generator's log-softmax at N positions, ``sampled`` (N,) the items it drew
+    there, ``reward`` (N,) the discriminator's reward of each draw and ``targets`` (N,) the real next items.
+    Returns (generator loss, policy-gradient loss, MLE loss).
+    """
+    advantage = reward - reward.mean()
+    chosen = log_probs.gather(1, sampled[:, None]).squeeze(1)
+    pg_loss = -(advantage * chosen).mean()
+    mle_loss = F.nll_loss(log_probs, targets)
+    g_loss = pg_loss + mle_weight * mle_loss
+    optimizer.zero_grad()
+    g_loss.backward()
+    optimizer.step()
+    return g_loss, pg_loss, mle_loss
+
+
 class SequentialRecommender(nn.Module):
     """Base class: subclasses define :meth:`encode` and may override :meth:`output_weights`."""
 

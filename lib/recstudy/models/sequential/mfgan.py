@@ -59,7 +59,7 @@ from torch import nn
 
 from recstudy.data.side_info import ItemSideInfo
 from recstudy.models.layers import attention_mask, right_aligned_positions, sample_categorical
-from recstudy.models.sequential.base import SequentialRecommender
+from recstudy.models.sequential.base import SequentialRecommender, policy_gradient_update
 from recstudy.models.sequential.sasrec import SASRec
 
 FACTORS = ("item", "genre", "year", "popularity")
@@ -254,14 +254,8 @@ class MFGAN(SequentialRecommender):
             logits = self.discriminator_logits(inputs, targets, fake_tokens)
         factor_rewards = {name: torch.sigmoid(fake) for name, (_, fake) in logits.items()}
         reward = torch.stack(list(factor_rewards.values())).mean(0)  # equal weights, as the authors' code
-        advantage = reward - reward.mean()
-        chosen = log_probs.gather(1, sampled[:, None]).squeeze(1)
-        pg_loss = -(advantage * chosen).mean()
-        mle_loss = F.nll_loss(log_probs, targets[valid] - 1)
-        g_loss = pg_loss + self.mle_weight * mle_loss
-        g_opt.zero_grad()
-        g_loss.backward()
-        g_opt.step()
+        g_loss, pg_loss, mle_loss = policy_gradient_update(g_opt, log_probs, sampled, reward, targets[valid] - 1,
+                                                           self.mle_weight)
         entry = {"generator_loss": g_loss.item(), "policy_gradient_loss": pg_loss.item(), "mle_loss": mle_loss.item(),
                  "discriminator_loss": d_loss.item(), "reward": reward.mean().item()}
         accuracies = {name: 0.5 * ((real > 0).float().mean() + (fake < 0).float().mean()).item()

@@ -38,7 +38,7 @@ from torch import nn
 
 from recstudy.models.layers import sample_categorical
 from recstudy.models.sequential.gru4rec import GRU4Rec
-from recstudy.models.sequential.base import SequentialRecommender
+from recstudy.models.sequential.base import SequentialRecommender, policy_gradient_update
 
 
 class Discriminator(nn.Module):
@@ -124,14 +124,8 @@ class SeqGAN(SequentialRecommender):
             real_logit, fake_logit = (logit[valid] for logit in self.discriminator(inputs, targets, fake_tokens))
 
         reward = torch.sigmoid(fake_logit.detach())
-        advantage = reward - reward.mean()
-        chosen = log_probs.gather(1, sampled[:, None]).squeeze(1)
-        pg_loss = -(advantage * chosen).mean()
-        mle_loss = F.nll_loss(log_probs, targets[valid] - 1)
-        g_loss = pg_loss + self.mle_weight * mle_loss
-        g_opt.zero_grad()
-        g_loss.backward()
-        g_opt.step()
+        g_loss, pg_loss, mle_loss = policy_gradient_update(g_opt, log_probs, sampled, reward, targets[valid] - 1,
+                                                           self.mle_weight)
         d_accuracy = 0.5 * ((real_logit > 0).float().mean() + (fake_logit < 0).float().mean())
         self.adversarial_log.append({
             "generator_loss": g_loss.item(), "policy_gradient_loss": pg_loss.item(), "mle_loss": mle_loss.item(),
