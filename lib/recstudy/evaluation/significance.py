@@ -81,15 +81,19 @@ def _pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
+def bootstrap_means(values: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """Means of ``n_boot`` resamples (with replacement) of ``values``, drawn in blocks to bound memory for many users."""
+    rng = np.random.default_rng(seed)
+    return np.concatenate([values[rng.integers(0, len(values), size=(min(256, n_boot - s), len(values)))].mean(axis=1)
+                           for s in range(0, n_boot, 256)])
+
+
 def paired_bootstrap(a: np.ndarray, b: np.ndarray, *, margin: float = 0.0, level: float = 0.95, n_boot: int = 2000,
                      seed: int = 0) -> PairedDifference:
     """Bootstrap over users of the mean of ``a - b`` (a[j], b[j]: the same user's scores under two models)."""
     a, b = _pair(a, b)
     diff = a - b
-    rng = np.random.default_rng(seed)
-    # Means of n_boot resamples, drawn in blocks to bound memory for large user counts.
-    means = np.concatenate([diff[rng.integers(0, len(diff), size=(min(256, n_boot - s), len(diff)))].mean(axis=1)
-                            for s in range(0, n_boot, 256)])
+    means = bootstrap_means(diff, n_boot, seed)
     low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
     return PairedDifference(float(a.mean()), float(b.mean()), float(diff.mean()), float(low), float(high),
                             _effect_size(diff), len(diff), f"paired bootstrap over users ({n_boot} resamples)", margin,

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from recstudy.data.interactions import IndexedInteractions
-from recstudy.evaluation.significance import confidence_interval
+from recstudy.evaluation.significance import bootstrap_means, confidence_interval
 from recstudy.experiments.methods import NCF_MODELS, Task, run_tasks
 
 EQUIVALENCE_MARGIN = 0.005  # NDCG@10: differences inside (-0.005, +0.005) are too small to matter
@@ -110,9 +110,7 @@ def _bootstrap_users(a: list[pd.Series], b: list[pd.Series], n_boot: int, seed: 
     """Per-user differences averaged over seeds, then a paired bootstrap over users: (diffs, mean, low, high, p)."""
     per_seed = [(x - y).dropna() for x, y in zip(a, b)]
     diff = pd.concat(per_seed, axis=1).mean(axis=1).to_numpy(dtype=float)  # a user's mean over the seeds that test them
-    rng = np.random.default_rng(seed)
-    means = np.concatenate([diff[rng.integers(0, len(diff), size=(min(256, n_boot - s), len(diff)))].mean(axis=1)
-                            for s in range(0, n_boot, 256)])
+    means = bootstrap_means(diff, n_boot, seed)
     low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
     # two-sided bootstrap p: how often the resampled mean falls on the other side of 0 (never below 1 / (n_boot + 1))
     tail = min((means <= 0).sum(), (means >= 0).sum())
