@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from recstudy.data.sequences import build_sequences
-from recstudy.experiments.sequential import build_model, train_sequential
+from recstudy.experiments.sequential import build_model
 from recstudy.models.layers import sample_categorical
 from recstudy.models.sequential.irgan import IRGAN
 from recstudy.utils import as_tensor
@@ -117,22 +117,5 @@ def test_the_papers_estimator_without_baseline_differs(data):
     assert losses[1] > losses[0] + 0.5
 
 
-@pytest.mark.parametrize("d_steps", [1, 4])
-def test_discriminator_gets_d_steps_updates_per_generator_update(data, d_steps):
-    torch.manual_seed(0)
-    model = build_model("IRGAN", data, d_steps=d_steps, **SMALL)
-    g_opt, d_opt = model.optimizers()
-    for _ in range(2):
-        model.adversarial_step(batch(data))
-    d_counts = {int(s["step"]) for s in d_opt.state_dict()["state"].values()}
-    g_counts = {int(s["step"]) for s in g_opt.state_dict()["state"].values()}
-    assert d_counts == {2 * d_steps} and g_counts == {2}
-
-
-def test_runner_trains_mle_then_adversarial_epochs(data):
-    run = train_sequential("IRGAN", data, seed=0, device="cpu", epochs=3, adversarial_epochs=2, lr=1e-2, patience=None,
-                           dim=8, dropout=0.0)
-    assert len(run.history.losses) == 3 and len(run.adversarial_history.losses) == 2
-    assert 0.0 <= run.test["NDCG@10"] <= 1.0
-    log = run.gan_log()
-    assert len(log) == 2 and LOG_KEYS <= set(log.columns)
+# The d_steps count and the runner's MLE-then-adversarial epochs are tested for every adversarial model in
+# tests/models/test_sequential.py.

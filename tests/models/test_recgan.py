@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from recstudy.data.sequences import build_sequences
-from recstudy.experiments.sequential import build_model, train_sequential
+from recstudy.experiments.sequential import build_model
 from recstudy.models.sequential.recgan import user_stage
 from recstudy.utils import as_tensor
 
@@ -108,22 +108,5 @@ def test_adversarial_step_updates_both_players_and_logs(data):
     assert LOG_KEYS <= set(entry) and all(math.isfinite(v) for v in entry.values())
 
 
-@pytest.mark.parametrize("d_steps", [1, 4])
-def test_discriminator_gets_d_steps_updates_per_generator_update(data, d_steps):
-    torch.manual_seed(0)
-    model = build_model("RecGAN", data, d_steps=d_steps, **SMALL)
-    g_opt, d_opt = model.optimizers()
-    for _ in range(2):
-        model.adversarial_step(batch(data))
-    d_counts = {int(s["step"]) for s in d_opt.state_dict()["state"].values()}
-    g_counts = {int(s["step"]) for s in g_opt.state_dict()["state"].values()}
-    assert d_counts == {2 * d_steps} and g_counts == {2}
-
-
-def test_runner_trains_mle_then_adversarial_epochs(data):
-    run = train_sequential("RecGAN", data, seed=0, device="cpu", epochs=3, adversarial_epochs=2, lr=1e-2, patience=None,
-                           dim=8, dropout=0.0)
-    assert len(run.history.losses) == 3 and len(run.adversarial_history.losses) == 2
-    assert 0.0 <= run.test["NDCG@10"] <= 1.0
-    log = run.gan_log()
-    assert len(log) == 2 and LOG_KEYS <= set(log.columns)
+# The d_steps count and the runner's MLE-then-adversarial epochs are tested for every adversarial model in
+# tests/models/test_sequential.py.

@@ -106,14 +106,31 @@ def test_gan_adversarial_step_updates_both_players(data):
     assert {"generator_loss", "discriminator_loss", "discriminator_accuracy"} <= set(model.adversarial_log[-1])
 
 
+GAN_LOG_KEYS = {"generator_loss", "policy_gradient_loss", "mle_loss", "discriminator_loss", "discriminator_accuracy", "reward"}
+EXTRA_LOG_KEYS = {"AOS4Rec": {"critic_loss", "wasserstein_estimate"}}
+
+
+@pytest.mark.parametrize("name", ["SeqGAN", "IRGAN", "RecGAN", "AOS4Rec"])  # MFGAN has one optimizer per discriminator
 @pytest.mark.parametrize("d_steps", [1, 4])
-def test_gan_discriminator_gets_d_steps_updates_per_generator_update(data, d_steps):
+def test_gan_discriminator_gets_d_steps_updates_per_generator_update(data, name, d_steps):
     torch.manual_seed(0)
-    model = build_model("SeqGAN", data, **{**SMALL, "d_steps": d_steps})
+    model = build_model(name, data, **{**SMALL, "d_steps": d_steps})
     g_opt, d_opt = model.optimizers()
-    model.adversarial_step(batch(data))
-    assert d_opt.state_dict()["state"][0]["step"].item() == d_steps
-    assert g_opt.state_dict()["state"][0]["step"].item() == 1
+    for _ in range(2):
+        model.adversarial_step(batch(data))
+    d_counts = {int(s["step"]) for s in d_opt.state_dict()["state"].values()}
+    g_counts = {int(s["step"]) for s in g_opt.state_dict()["state"].values()}
+    assert d_counts == {2 * d_steps} and g_counts == {2}
+
+
+@pytest.mark.parametrize("name", ["SeqGAN", "IRGAN", "RecGAN", "AOS4Rec"])
+def test_runner_trains_mle_then_adversarial_epochs(data, name):
+    run = train_sequential(name, data, seed=0, device="cpu", epochs=3, adversarial_epochs=2, lr=1e-2, patience=None,
+                           dim=8, dropout=0.0)
+    assert len(run.history.losses) == 3 and len(run.adversarial_history.losses) == 2
+    assert 0.0 <= run.test["NDCG@10"] <= 1.0
+    log = run.gan_log()
+    assert len(log) == 2 and GAN_LOG_KEYS | EXTRA_LOG_KEYS.get(name, set()) <= set(log.columns)
 
 
 def test_training_learns_the_cycle_and_baselines(data):
