@@ -100,10 +100,12 @@ class PolicyGradientGAN(SequentialRecommender):
         raise NotImplementedError
 
     def generator_parameters(self) -> list[nn.Parameter]:
-        raise NotImplementedError
+        """The parameters G's optimizer updates: those of the subclass's ``generator`` module."""
+        return list(self.generator.parameters())
 
     def discriminator_parameters(self) -> list[nn.Parameter]:
-        raise NotImplementedError
+        """The parameters D's optimizer updates: those of the subclass's ``discriminator`` module."""
+        return list(self.discriminator.parameters())
 
     # -- training ----------------------------------------------------------------------------------------------
     def optimizers(self) -> tuple[torch.optim.Optimizer, torch.optim.Optimizer]:
@@ -213,12 +215,6 @@ class IRGAN(PolicyGradientGAN):
 
     def output_bias(self) -> torch.Tensor:
         return self.generator.bias
-
-    def generator_parameters(self) -> list[nn.Parameter]:
-        return list(self.generator.parameters())
-
-    def discriminator_parameters(self) -> list[nn.Parameter]:
-        return list(self.discriminator.parameters())
 
     def generator_logits(self, users: torch.Tensor, inputs: torch.Tensor, valid: torch.Tensor
                          ) -> tuple[torch.Tensor, torch.Tensor]:

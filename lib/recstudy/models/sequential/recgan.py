@@ -125,12 +125,6 @@ class RecGAN(PolicyGradientGAN):
     def output_bias(self) -> torch.Tensor:
         return self.generator.bias
 
-    def generator_parameters(self) -> list[nn.Parameter]:
-        return list(self.generator.parameters())
-
-    def discriminator_parameters(self) -> list[nn.Parameter]:
-        return list(self.discriminator.parameters())
-
     def generator_logits(self, users: torch.Tensor, inputs: torch.Tensor, valid: torch.Tensor
                          ) -> tuple[torch.Tensor, torch.Tensor]:
         logits = self.generator.hidden(users, inputs)[valid] @ self.output_weights().T + self.generator.bias
