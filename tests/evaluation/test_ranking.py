@@ -78,3 +78,29 @@ def test_bad_inputs_are_named():
     with pytest.raises(ValueError, match="score_fn returned shape"):
         full_ranking_metrics(lambda u: torch.zeros(len(u), 3), 1, 2, ([], []), ([0], [1]))
 
+
+
+@pytest.mark.parametrize("test_per_user", [1, 3, 12])
+def test_auc_by_comparison_and_by_sorted_negatives_agree_with_ties_and_masked_test_items(test_per_user, monkeypatch):
+    import recstudy.evaluation.ranking as ranking
+
+    rng = np.random.default_rng(test_per_user)
+    n_users, n_items = 30, 50
+    scores = rng.integers(0, 6, size=(n_users, n_items)).astype(np.float32)  # many ties
+    train = np.divmod(rng.permutation(n_users * n_items)[:200], n_items)
+    test_cells = np.concatenate([u * n_items + rng.choice(n_items, test_per_user, replace=False) for u in range(n_users)])
+    test = np.divmod(np.concatenate([test_cells, train[0][:5] * n_items + train[1][:5]]), n_items)  # some seen as well
+    results = []
+    for width in (1000, -1):  # every width compared directly; every width looked up in sorted negatives
+        monkeypatch.setattr(ranking, "COMPARE_WIDTH", width)
+        results.append(full_ranking_metrics(fixed_scores(scores), n_users, n_items, train, test, k=5, per_user=True)[1])
+    assert results[0].equals(results[1])
+
+
+def test_without_auc_the_other_metrics_are_unchanged():
+    rng = np.random.default_rng(1)
+    scores = rng.normal(size=(20, 15)).astype(np.float32)
+    train, test = np.divmod(np.arange(0, 300, 7), 15), np.divmod(np.arange(3, 300, 11), 15)
+    with_auc = full_ranking_metrics(fixed_scores(scores), 20, 15, train, test, k=4)
+    without = full_ranking_metrics(fixed_scores(scores), 20, 15, train, test, k=4, auc=False)
+    assert "AUC" not in without and without == {k: v for k, v in with_auc.items() if k != "AUC"}

@@ -179,3 +179,25 @@ def test_a_models_fingerprint_covers_the_model_files_it_builds_on():
     assert "recstudy.models.sequential.sasrec" in model_modules("MFGAN")
     assert "recstudy.models.sequential.irgan" not in model_modules("SASRec")
     assert "recstudy.models" not in model_modules("SASRec")  # adding a model to the registry invalidates nothing
+
+
+def test_early_stopping_on_a_validation_subset_scores_only_those_users_and_reports_every_user(data, monkeypatch):
+    import recstudy.experiments.sequential as sequential
+
+    subset = sequential.validation_users(data, 5)
+    assert len(subset) == 5 and np.array_equal(subset, sequential.validation_users(data, 5))  # fixed, not per run
+    assert sequential.validation_users(data, None) is None and sequential.validation_users(data, data.n_users) is None
+    scored = []
+    evaluate = sequential.evaluate
+
+    def counting_evaluate(*args, **kwargs):
+        result = evaluate(*args, **kwargs)
+        scored.append(result["users"])
+        return result
+
+    monkeypatch.setattr(sequential, "evaluate", counting_evaluate)
+    run = train_sequential("GRU4Rec", data, epochs=2, patience=2, dim=8, device="cpu", valid_users=5, evaluate_test=False)
+    assert scored[:2] == [5, 5]  # the two epochs' early-stopping checks
+    assert run.valid["users"] == data.n_users  # the reported validation metrics cover every user
+    with pytest.raises(ValueError, match="valid_users"):
+        sequential.validation_users(data, 0)

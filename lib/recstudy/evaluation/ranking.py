@@ -46,14 +46,45 @@ def _dense_rows(matrix: sp.csr_matrix, rows: np.ndarray, device: str | torch.dev
     return torch.from_numpy(matrix[rows].toarray() > 0).to(device)
 
 
+# Up to this many test items per user, one comparison pass per item is cheaper than sorting every row
+# (measured on a 1024 x 23,698 block, one thread: 1.0 s with one test item, 1.5 s with four, 3.1 s sorted).
+COMPARE_WIDTH = 8
+
+
+def _negatives_below_and_tied(scores: torch.Tensor, negatives: torch.Tensor, test_scores: torch.Tensor
+                              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, width) counts of each user's negatives scoring strictly below, and equal to, each test score.
+
+    A test score of -inf (an item masked out as seen) beats and ties nothing. Few test items per user
+    (the sequential protocols: one) are compared directly; many are looked up in the sorted negatives.
+    """
+    finite = torch.isfinite(test_scores)
+    if test_scores.shape[1] <= COMPARE_WIDTH:
+        neg_scores = scores.masked_fill(~negatives, float("nan"))  # NaN compares false: non-negatives never count
+        columns = range(test_scores.shape[1])  # int32 sums: a third faster than bool's default int64
+        below = torch.stack([(neg_scores < test_scores[:, j : j + 1]).sum(1, dtype=torch.int32) for j in columns], 1)
+        ties = torch.stack([(neg_scores == test_scores[:, j : j + 1]).sum(1, dtype=torch.int32) for j in columns], 1)
+        return below.float(), ties.float() * finite
+    neg_scores = scores.masked_fill(~negatives, float("-inf")).sort(dim=1).values
+    upper = torch.searchsorted(neg_scores, test_scores, right=True)
+    lower = torch.searchsorted(neg_scores, test_scores, right=False)
+    n_fillers = (scores.shape[1] - negatives.sum(1)).unsqueeze(1)  # the -inf placeholders sort first
+    below = (lower - n_fillers).clamp(min=0).float()
+    return below, (upper - lower).float() * finite
+
+
 def ranking_metrics_from_scores(
-    scores: torch.Tensor, train_mask: torch.Tensor, test_mask: torch.Tensor, k: int
+    scores: torch.Tensor, train_mask: torch.Tensor, test_mask: torch.Tensor, k: int, *, auc: bool = True
 ) -> dict[str, torch.Tensor]:
-    """Per-user metrics for one block of users: ``scores``, ``train_mask``, ``test_mask`` are (B, n_items)."""
+    """Per-user metrics for one block of users: ``scores``, ``train_mask``, ``test_mask`` are (B, n_items).
+
+    ``auc=False`` leaves AUC out: it costs four fifths of the block on a large catalogue (one pass over every
+    negative), and early stopping, which reads only NDCG, does not need it.
+    """
     n_items = scores.shape[1]
     k = min(k, n_items)
     scores = scores.float().masked_fill(train_mask, float("-inf"))
-    n_rel = test_mask.sum(1)
+    n_rel = test_mask.sum(1, dtype=torch.int32)
     top = scores.topk(k, dim=1).indices
     hits = test_mask.gather(1, top) & torch.isfinite(scores.gather(1, top))
     hits_f = hits.float()
@@ -64,31 +95,29 @@ def ranking_metrics_from_scores(
     n_hits = hits_f.sum(1)
     first_hit = torch.where(hits.any(1), hits_f.argmax(1).float() + 1.0, torch.full_like(n_hits, float("inf")))
     precision_at_rank = torch.cumsum(hits_f, 1) / positions
-    # AUC with ties as one half: for each test item, count the negatives scoring below and equal.
-    # Only test items are looked up, gathered into a padded (B, max |rel(u)|) block.
-    negatives = ~train_mask & ~test_mask
-    neg_scores = scores.masked_fill(~negatives, float("-inf")).sort(dim=1).values
-    n_neg = negatives.sum(1)
-    width = max(int(n_rel.max()), 1)
-    test_items = test_mask.float().topk(width, dim=1).indices  # the test items first, then padding
-    valid = torch.arange(width, device=scores.device) < n_rel.unsqueeze(1)
-    test_scores = scores.gather(1, test_items).contiguous()
-    upper = torch.searchsorted(neg_scores, test_scores, right=True)
-    lower = torch.searchsorted(neg_scores, test_scores, right=False)
-    n_fillers = (n_items - n_neg).unsqueeze(1)  # the -inf placeholders sort first
-    below = (lower - n_fillers).clamp(min=0).float()
-    ties = (upper - lower).float() * torch.isfinite(test_scores)
-    pair_wins = ((below + 0.5 * ties) * valid).sum(1)
-    auc = pair_wins / (n_rel * n_neg).clamp(min=1)
-    return {
+    metrics = {
         "HR": hits.any(1).float(),
         "Precision": n_hits / k,
         "Recall": n_hits / n_rel.clamp(min=1),
         "NDCG": (hits_f * discounts).sum(1) / ideal[n_ideal - 1],
         "MAP": (precision_at_rank * hits_f).sum(1) / n_ideal,
         "MRR": 1.0 / first_hit,
-        "AUC": torch.where(n_neg > 0, auc, torch.full_like(auc, float("nan"))),
     }
+    if not auc:
+        return metrics
+    # AUC with ties as one half: for each test item, count the negatives scoring below and equal.
+    # Only test items are looked up, gathered into a padded (B, max |rel(u)|) block.
+    negatives = ~train_mask & ~test_mask
+    n_neg = negatives.sum(1, dtype=torch.int32)
+    width = max(int(n_rel.max()), 1)
+    test_items = test_mask.float().topk(width, dim=1).indices  # the test items first, then padding
+    valid = torch.arange(width, device=scores.device) < n_rel.unsqueeze(1)
+    test_scores = scores.gather(1, test_items).contiguous()
+    below, ties = _negatives_below_and_tied(scores, negatives, test_scores)
+    pair_wins = ((below + 0.5 * ties) * valid).sum(1)
+    pairs = (n_rel * n_neg).clamp(min=1)
+    metrics["AUC"] = torch.where(n_neg > 0, pair_wins / pairs, torch.full_like(pair_wins, float("nan")))
+    return metrics
 
 
 @torch.no_grad()
@@ -103,8 +132,9 @@ def full_ranking_metrics(
     batch_size: int = 1024,
     device: str | torch.device = "cpu",
     per_user: bool = False,
+    auc: bool = True,
 ) -> dict[str, float] | tuple[dict[str, float], pd.DataFrame]:
-    """Mean full-ranking metrics (HR, NDCG, Recall, Precision, MAP, MRR @k; AUC) over users with test items.
+    """Mean full-ranking metrics (HR, NDCG, Recall, Precision, MAP, MRR @k; AUC unless ``auc=False``) over users with test items.
 
     ``score_fn(users)`` maps a LongTensor of user indices (B,) to scores (B, n_items).
     ``train_pairs`` are excluded from each user's ranking; ``test_pairs`` are the
@@ -124,7 +154,7 @@ def full_ranking_metrics(
         if tuple(scores.shape) != (len(block), n_items):
             raise ValueError(f"score_fn returned shape {tuple(scores.shape)}, expected {(len(block), n_items)}")
         values = ranking_metrics_from_scores(
-            scores.to(device), _dense_rows(train, block, device), _dense_rows(test, block, device), k
+            scores.to(device), _dense_rows(train, block, device), _dense_rows(test, block, device), k, auc=auc
         )
         for name, value in values.items():
             parts.setdefault(name, []).append(value.cpu())

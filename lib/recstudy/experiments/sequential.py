@@ -42,14 +42,17 @@ from recstudy.utils import as_tensor
 # The sequential models and the two next-item baselines, by registry name.
 MODELS: tuple[str, ...] = tuple(n for n in model_names(sequential=True) if n != "MarkovChain")
 BASELINES: tuple[str, ...] = ("MostPop", "MarkovChain")
-TRAINING_KEYS = ("epochs", "lr", "batch_size", "weight_decay", "negatives", "patience", "adversarial_epochs")
+TRAINING_KEYS = ("epochs", "lr", "batch_size", "weight_decay", "negatives", "patience", "adversarial_epochs", "valid_users")
 # How every sequential model is trained unless a notebook says otherwise; each model's own
 # hyper-parameters and learning rate are its class's ``defaults`` (see recstudy.models).
 # Convergence, not a budget: training stops when validation NDCG@10 has not improved for
 # ``patience`` epochs (the best weights are kept); ``epochs`` is a cap that a run should not
-# reach, and a run that does is flagged as not converged.
+# reach, and a run that does is flagged as not converged. ``valid_users`` (None: all) caps the users whose
+# validation target drives early stopping, a fixed random subset, as the SASRec authors' code does above 10,000
+# users; the reported validation and test metrics always cover every user.
 COMMON_TRAINING: dict[str, Any] = {"epochs": 200, "batch_size": 128, "weight_decay": 0.0, "negatives": 0, "patience": 10,
-                                   "adversarial_epochs": 3}
+                                   "adversarial_epochs": 3, "valid_users": None}
+VALIDATION_SUBSET_SEED = 0  # the same validation users for every model and seed
 
 
 def _check_sequential(name: str) -> None:
@@ -101,14 +104,15 @@ def fit_baseline(name: str, data: SequenceData, device: str = "cpu") -> MostPopu
 
 
 def evaluate(model: Any, data: SequenceData, split: str = "test", *, k: int = 10, per_user: bool = False,
-             device: str = "cpu", keep_last: int | None = None) -> Any:
+             device: str = "cpu", keep_last: int | None = None, auc: bool = True, users: np.ndarray | None = None) -> Any:
     """Full-ranking metrics of ``model`` for every user's validation or test target.
 
     Items already in the user's history before the target are excluded from the
     ranking. ``keep_last=n`` shows the model only the last n items of each input
     (the rest padded), to measure how much it uses the farther past. With
     ``per_user`` the result is (means, per-user DataFrame), as from
-    :func:`~recstudy.evaluation.ranking.full_ranking_metrics`.
+    :func:`~recstudy.evaluation.ranking.full_ranking_metrics`; ``auc=False`` skips AUC (early stopping);
+    ``users`` scores only those users' targets.
     """
     inputs = as_tensor(data.inputs(split), device=device)
     times = as_tensor(data.input_times(split), device=device) if _uses_time(model) else None
@@ -127,12 +131,29 @@ def evaluate(model: Any, data: SequenceData, split: str = "test", *, k: int = 10
         with torch.no_grad():
             return full_ranking_metrics(
                 lambda users: _scores(model, users, inputs, times),
-                data.n_users, data.n_items, data.excluded_pairs(split), data.target_pairs(split),
-                k=k, device=device, per_user=per_user,
+                data.n_users, data.n_items, data.excluded_pairs(split), _targets_of(data, split, users),
+                k=k, device=device, per_user=per_user, auc=auc,
             )
     finally:
         if isinstance(model, torch.nn.Module):
             model.train(training)
+
+
+def _targets_of(data: SequenceData, split: str, users: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    target_users, target_items = data.target_pairs(split)
+    if users is None:
+        return target_users, target_items
+    keep = np.isin(target_users, users)
+    return target_users[keep], target_items[keep]
+
+
+def validation_users(data: SequenceData, cap: int | None) -> np.ndarray | None:
+    """A fixed random subset of ``cap`` users (None when ``cap`` is None or covers every user)."""
+    if cap is None or cap >= data.n_users:
+        return None
+    if cap < 1:
+        raise ValueError(f"valid_users must be at least 1, got {cap}")
+    return np.sort(np.random.default_rng(VALIDATION_SUBSET_SEED).choice(data.n_users, int(cap), replace=False))
 
 
 def _uses_time(model: Any) -> bool:
@@ -259,10 +280,11 @@ def train_sequential(name: str, data: SequenceData, *, seed: int = 0, device: st
     batches = window_batches(data, int(training["batch_size"]), device, times=_uses_time(model))
 
     epochs_seen = 0
+    stopping_users = validation_users(data, training["valid_users"])
 
     def validate(m: Any) -> float:
         nonlocal epochs_seen
-        score = float(evaluate(m, data, "valid", device=device)["NDCG@10"])
+        score = float(evaluate(m, data, "valid", device=device, auc=False, users=stopping_users)["NDCG@10"])
         epochs_seen += 1
         if on_epoch is not None:
             on_epoch(epochs_seen, score)
@@ -356,8 +378,8 @@ def tie_order_spread(model: Any, data: SequenceData, tie_orders: list[SequenceDa
     random orders shows how much its number owes to the convention (standard deviation,
     minimum and maximum over the orders).
     """
-    scores = [float(evaluate(model, data, "test", device=device)["NDCG@10"]) if test_ndcg is None else float(test_ndcg)]
-    scores += [float(evaluate(model, other, "test", device=device)["NDCG@10"]) for other in tie_orders]
+    scores = [float(evaluate(model, data, "test", device=device, auc=False)["NDCG@10"]) if test_ndcg is None else float(test_ndcg)]
+    scores += [float(evaluate(model, other, "test", device=device, auc=False)["NDCG@10"]) for other in tie_orders]
     return {"test_NDCG@10_tie_orders": len(scores), "test_NDCG@10_tie_sd": float(np.std(scores, ddof=1)) if len(scores) > 1 else 0.0,
             "test_NDCG@10_tie_min": min(scores), "test_NDCG@10_tie_max": max(scores)}
 
@@ -373,7 +395,7 @@ def _one_run(label: str, model_name: str, data: SequenceData, seed: int, setting
         summary.update(tie_order_spread(run.model, data, tie_orders, resolve_device(device), run.test["NDCG@10"]))
     if keep_last is not None:
         summary[f"test_NDCG@10_last_{keep_last}"] = evaluate(run.model, data, "test", device=resolve_device(device),
-                                                             keep_last=keep_last)["NDCG@10"]
+                                                             keep_last=keep_last, auc=False)["NDCG@10"]
     users = users.reset_index()
     users["history_length"] = np.asarray(data.history_lengths)[users["user"].to_numpy()]
     users.insert(0, "seed", seed)
