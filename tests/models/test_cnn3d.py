@@ -14,13 +14,6 @@ from recstudy.utils import as_tensor
 SMALL = {"dim": 16, "dropout": 0.0, "filters": 8, "char_dim": 8, "title_chars": 12}
 
 
-def cycle_table():
-    # 12 users walking a cycle of 15 items from different starting points: a clear next-item pattern
-    rng = np.random.default_rng(0)
-    rows = [(u, int((start + t) % 15), 1.0, t) for u in range(12) for start in [rng.integers(15)] for t in range(14)]
-    return pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"])
-
-
 def side(titles=None):
     items = pd.DataFrame({"item": np.arange(15), "title": titles or [f"Movie number {i}" for i in range(15)],
                           "year": [str(1980 + i) for i in range(15)],
@@ -29,8 +22,8 @@ def side(titles=None):
 
 
 @pytest.fixture(scope="module")
-def data():
-    return build_sequences(cycle_table(), max_len=8, item_side=side())
+def data(cycle_table):
+    return build_sequences(cycle_table, max_len=8, item_side=side())
 
 
 def batch(data):
@@ -85,13 +78,13 @@ def test_causal(data):
         assert not torch.allclose(before[:, position:], after[:, position:])  # the change is seen from there on
 
 
-def test_scores_change_when_only_a_title_changes(data):
+def test_scores_change_when_only_a_title_changes(data, cycle_table):
     history = torch.tensor([[0, 0, 0, 2, 5, 9]])
     item = int(history[0, -1]) - 1  # the item index of the last input token
     original_id = int(data.item_ids[item])
     titles = [f"Movie number {i}" for i in range(15)]
     titles[original_id] = "A completely different title"
-    other = build_sequences(cycle_table(), max_len=8, item_side=side(titles))
+    other = build_sequences(cycle_table, max_len=8, item_side=side(titles))
     assert np.array_equal(other.item_ids, data.item_ids)
     scores = []
     for d in (data, other):
@@ -109,8 +102,8 @@ def test_scores_change_when_only_a_title_changes(data):
         assert not torch.allclose(base, model.scores(torch.tensor([0]), history), atol=1e-6)
 
 
-def test_refused_without_side_info():
-    plain = build_sequences(cycle_table(), max_len=8)
+def test_refused_without_side_info(cycle_table):
+    plain = build_sequences(cycle_table, max_len=8)
     with pytest.raises(MissingSideInfo, match="3D-CNN needs item side information"):
         build_model("3D-CNN", plain, **SMALL)
 

@@ -1,26 +1,16 @@
 """DREAM: baskets from timestamps, order-free pooling, causality, padding-neutrality, training end to end."""
 
-import numpy as np
 import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
 
-from recstudy.data.sequences import build_sequences
 from recstudy.experiments.sequential import build_model, train_sequential
 from recstudy.models.sequential.dream import DREAM, basket_ids, basket_share
 from recstudy.utils import as_tensor
 
 SMALL = {"dim": 16, "dropout": 0.0}
 DAY = 86400
-
-
-@pytest.fixture(scope="module")
-def data():
-    # 12 users walking a cycle of 15 items from different starting points: a clear next-item pattern
-    rng = np.random.default_rng(0)
-    rows = [(u, int((start + t) % 15), 1.0, t) for u in range(12) for start in [rng.integers(15)] for t in range(14)]
-    return build_sequences(pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"]), max_len=8)
 
 
 def batch(data):

@@ -2,12 +2,9 @@
 
 import math
 
-import numpy as np
-import pandas as pd
 import pytest
 import torch
 
-from recstudy.data.sequences import build_sequences
 from recstudy.experiments.sequential import build_model
 from recstudy.models.layers import sample_categorical
 from recstudy.models.sequential.irgan import IRGAN
@@ -15,14 +12,6 @@ from recstudy.utils import as_tensor
 
 SMALL = {"dim": 16, "dropout": 0.0}
 LOG_KEYS = {"generator_loss", "policy_gradient_loss", "mle_loss", "discriminator_loss", "discriminator_accuracy", "reward"}
-
-
-@pytest.fixture(scope="module")
-def data():
-    # 12 users walking a cycle of 15 items from different starting points (as tests/models/test_sequential.py)
-    rng = np.random.default_rng(0)
-    rows = [(u, int((start + t) % 15), 1.0, t) for u in range(12) for start in [rng.integers(15)] for t in range(14)]
-    return build_sequences(pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"]), max_len=8)
 
 
 def batch(data):

@@ -14,13 +14,6 @@ from recstudy.utils import as_tensor
 SMALL = {"dim": 16, "dropout": 0.0}
 
 
-def cycle_table():
-    # 12 users walking a cycle of 15 items from different starting points: a clear next-item pattern
-    rng = np.random.default_rng(0)
-    rows = [(u, int((start + t) % 15), 1.0, t) for u in range(12) for start in [rng.integers(15)] for t in range(14)]
-    return pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"])
-
-
 def side():
     items = pd.DataFrame({"item": np.arange(15), "title": [f"Movie {i}" for i in range(15)],
                           "year": [str(1980 + 2 * i) if i != 4 else "unknown" for i in range(15)],
@@ -29,8 +22,8 @@ def side():
 
 
 @pytest.fixture(scope="module")
-def data():
-    return build_sequences(cycle_table(), max_len=8, item_side=side())
+def data(cycle_table):
+    return build_sequences(cycle_table, max_len=8, item_side=side())
 
 
 def batch(data):
@@ -169,8 +162,8 @@ def test_known_popularity_is_used_as_given(data):
         build_model("MFGAN", data, item_popularity=counts[:-1], **SMALL)
 
 
-def test_refused_without_side_info():
-    plain = build_sequences(cycle_table(), max_len=8)
+def test_refused_without_side_info(cycle_table):
+    plain = build_sequences(cycle_table, max_len=8)
     with pytest.raises(MissingSideInfo, match="MFGAN needs item side information"):
         build_model("MFGAN", plain, **SMALL)
 
