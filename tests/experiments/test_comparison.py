@@ -196,6 +196,10 @@ def test_tuning_and_comparison_end_to_end_on_tiny_data(tiny):
     again = run_comparison(datasets, ["holdout"], methods, [0], configs, settings)
     first = results[(results.protocol == "holdout") & (results.seed == 0)].reset_index(drop=True)
     pd.testing.assert_series_equal(first["NDCG@10"], again["NDCG@10"])  # seeded: the same numbers again
+    assert "AUC" in results and "AUC" not in grid  # validation runs (tuning) read NDCG only and skip AUC
+    without_auc = run_comparison(datasets, ["holdout"], methods, [0], configs, settings, auc=False)
+    assert "AUC" not in without_auc
+    pd.testing.assert_series_equal(without_auc["NDCG@10"], again["NDCG@10"])
     knn = results[results.method == "ItemKNN"]
     assert knn["NDCG@10"].between(0, 1).all() and (knn["NDCG@10"] > 0).any()
     # per-user NDCG rides along; its mean is the run's NDCG

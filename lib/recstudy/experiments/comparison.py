@@ -31,7 +31,7 @@ def comparison_tasks(
     datasets: list[str], protocols: list[str], methods: list[str], seeds: list[int], configs: dict[tuple, dict],
     settings: dict[str, dict], *, k: int = 10, device: str = "cpu",
     seeds_by_method: dict[str, dict[str, list[int]]] | None = None, excluded: dict[str, list[str]] | None = None,
-    resample_fixed: bool = False,
+    resample_fixed: bool = False, auc: bool = True,
 ) -> list[Task]:
     """One task per (dataset, protocol, seed, method).
 
@@ -55,7 +55,7 @@ def comparison_tasks(
                     raise ValueError(f"no tuned configuration for {method!r} on {name!r} ({protocol})")
                 for seed in (seeds_by_method or {}).get(name, {}).get(method, seeds):
                     tasks.append(Task(name, protocol, seed, method, configs[key], settings.get(name, {}), k=k, device=device,
-                                      resample_fixed=resample_fixed))
+                                      resample_fixed=resample_fixed, auc=auc))
     return tasks
 
 
@@ -63,11 +63,11 @@ def run_comparison(
     datasets: dict[str, IndexedInteractions], protocols: list[str], methods: list[str], seeds: list[int],
     configs: dict[tuple, dict], settings: dict[str, dict], *, k: int = 10, workers: int = 1, device: str = "cpu",
     seeds_by_method: dict[str, dict[str, list[int]]] | None = None, excluded: dict[str, list[str]] | None = None,
-    resample_fixed: bool = False,
+    resample_fixed: bool = False, auc: bool = True,
 ) -> pd.DataFrame:
-    """Fit and evaluate every method on every dataset, protocol and seed; one tidy row per run."""
+    """Fit and evaluate every method on every dataset, protocol and seed; one tidy row per run (AUC unless ``auc=False``)."""
     tasks = comparison_tasks(list(datasets), protocols, methods, seeds, configs, settings, k=k, device=device,
-                             seeds_by_method=seeds_by_method, excluded=excluded, resample_fixed=resample_fixed)
+                             seeds_by_method=seeds_by_method, excluded=excluded, resample_fixed=resample_fixed, auc=auc)
     return pd.DataFrame(run_tasks(tasks, datasets, workers=workers))
 
 

@@ -150,6 +150,7 @@ class Task:
     k: int = 10
     device: str = "cpu"
     resample_fixed: bool = False  # the benchmark protocol's split varies with the seed (see recstudy.data.protocols)
+    auc: bool = True  # full-ranking AUC of a test run (validation runs, read only for NDCG, never compute it)
 
 
 _DATASETS: dict[str, IndexedInteractions] = {}
@@ -184,7 +185,7 @@ def run_task(task: Task) -> dict[str, Any]:
     start = time.perf_counter()
     metrics, per_user = full_ranking_metrics(
         fitted.model.score_all, split.n_users, split.n_items, split.train_pairs, split.test_pairs, k=task.k,
-        device=task.device, per_user=True,
+        device=task.device, per_user=True, auc=task.auc and task.role == "test",
     )
     eval_seconds = time.perf_counter() - start
     return {
