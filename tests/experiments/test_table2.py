@@ -137,3 +137,23 @@ def test_each_gan_is_judged_on_its_own_log():
     assert row.verdict.startswith("mixed") and row["supported by"] == "SeqGAN" and row["not by"] == "MFGAN"
     strong = table2_verdicts(with_gans, GROWTH, 5).set_index("claim").loc["strong generative models"]
     assert "SeqGAN minus GRU4Rec" in strong.evidence and "MFGAN minus SASRec" in strong.evidence
+
+
+def test_models_not_above_most_popular_are_listed_with_a_diagnosis_read_from_their_runs():
+    from recstudy.experiments.table2 import against_baseline, below_popularity
+
+    r = results({"GRU4Rec": 0.15, "Caser": 0.05, "NextItNet": 0.1, "SASRec": 0.05, "BERT4Rec": 0.1,
+                 "Caser (no pooling)": 0.1, "NextItNet (1 block)": 0.1}, {m: 1.0 for m in MODELS})
+    valid = {"GRU4Rec": 0.2, "Caser": 0.05, "SASRec": 0.3, "NextItNet": 0.1}  # NextItNet stands in for most-popular
+    r.runs["valid_NDCG@10"] = r.runs.model.map(valid).fillna(0.1)
+    r.runs["best_epoch"] = 7
+    versus = against_baseline(r, ["GRU4Rec", "Caser", "SASRec"], baseline="NextItNet", margin=0.005)
+    table = below_popularity(r, versus, popular="NextItNet")
+    assert list(table.index) == ["Caser", "SASRec"]  # GRU4Rec is above
+    assert "learns less than item popularity" in table.loc["Caser", "diagnosis"]
+    assert "does not carry" in table.loc["SASRec", "diagnosis"]
+    r.runs.loc[(r.runs.model == "Caser") & (r.runs.seed == 0), "converged"] = False
+    again = below_popularity(r, against_baseline(r, ["GRU4Rec", "Caser"], baseline="NextItNet"), popular="NextItNet")
+    assert "20% of its runs stopped at the epoch cap" in again.loc["Caser", "diagnosis"]
+    everyone_above = versus.loc[["GRU4Rec"]]
+    assert below_popularity(r, everyone_above, popular="NextItNet").empty

@@ -341,3 +341,34 @@ def against_baseline(results: SeedResults, models: list[str], baseline: str = "M
                      "95% low": d.low, "95% high": d.high, "effect size": d.effect_size, "users": d.n,
                      "verdict": _not_converged(results.runs, [model]) or d.verdict})
     return pd.DataFrame(rows).set_index("model")
+
+
+def below_popularity(results: SeedResults, versus_popular: pd.DataFrame, popular: str = "MostPop") -> pd.DataFrame:
+    """The models that do not score above most-popular (``versus_popular``: :func:`against_baseline` against it),
+    each with what its runs show and a diagnosis read from them; empty when every model is above.
+
+    The diagnosis, in order: runs stopped at the epoch cap (undertrained, not judged); below most-popular on
+    validation as well (at its tuned settings the model learns less than item popularity); above on validation
+    but not on test (its validation edge does not carry over to the last item).
+    """
+    runs = results.runs
+    popular_valid = float(runs.loc[runs.model == popular, "valid_NDCG@10"].mean())
+    rows = []
+    for model, row in versus_popular.iterrows():
+        if row.verdict == "higher":
+            continue
+        own = runs[(runs.model == model) & runs.converged.notna()]
+        converged = float(own.converged.astype(bool).mean()) if len(own) else float("nan")
+        valid = float(own["valid_NDCG@10"].mean())
+        if converged < 1:
+            diagnosis = f"{1 - converged:.0%} of its runs stopped at the epoch cap: undertrained, not judged"
+        elif valid <= popular_valid:
+            diagnosis = f"below {popular} on validation too: at its tuned settings it learns less than item popularity"
+        else:
+            diagnosis = f"above {popular} on validation, not on test: its validation edge does not carry to the last item"
+        rows.append({"model": model, "verdict": row.verdict, "difference": row.difference, "converged": converged,
+                     "best epoch (median)": float(own.best_epoch.median()), "valid NDCG@10": valid,
+                     f"{popular} valid NDCG@10": popular_valid, "diagnosis": diagnosis})
+    columns = ["model", "verdict", "difference", "converged", "best epoch (median)", "valid NDCG@10",
+               f"{popular} valid NDCG@10", "diagnosis"]
+    return pd.DataFrame(rows, columns=columns).set_index("model")
