@@ -109,3 +109,16 @@ def paired_seeds(a: np.ndarray, b: np.ndarray, *, margin: float = 0.0, level: fl
         low, high = -np.inf, np.inf  # one seed says nothing about seed-to-seed variation
     return PairedDifference(float(a.mean()), float(b.mean()), mean, float(low), float(high), _effect_size(diff),
                             len(diff), "paired t over seeds", margin, decide(float(low), float(high), margin))
+
+
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (NaNs stay NaN and are not counted)."""
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full_like(p, np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    order = valid[np.argsort(p[valid], kind="stable")]
+    running = 0.0
+    for rank, j in enumerate(order):
+        running = max(running, min(1.0, (len(order) - rank) * p[j]))
+        adjusted[j] = running
+    return adjusted

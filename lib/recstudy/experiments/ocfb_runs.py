@@ -24,6 +24,7 @@ from recstudy.data.interactions import IndexedInteractions
 from recstudy.data.pairs import cell_codes
 from recstudy.sampling.negatives import Pairs
 from recstudy.sampling.ocfb import run_ocfb
+from recstudy.evaluation.significance import holm
 from recstudy.evaluation.paper_metrics import PAPER_A_ACCURACY, PAPER_A_AUC, PAPER_A_TERM15, protocol_metrics
 from recstudy.data.splits import per_user_holdout_mask
 
@@ -202,19 +203,6 @@ def describe_data(name: str, table: pd.DataFrame) -> str:
             f"(sparsity {100 * (1 - pairs / (users * items)):.2f}%)")
 
 
-def _holm(p_values: np.ndarray) -> np.ndarray:
-    """Holm-Bonferroni adjusted p-values (NaNs stay NaN and are not counted)."""
-    p = np.asarray(p_values, dtype=float)
-    adjusted = np.full_like(p, np.nan)
-    valid = np.flatnonzero(~np.isnan(p))
-    order = valid[np.argsort(p[valid], kind="stable")]
-    running = 0.0
-    for rank, j in enumerate(order):
-        running = max(running, min(1.0, (len(order) - rank) * p[j]))
-        adjusted[j] = running
-    return adjusted
-
-
 def _binomial_greater(k: float, n: float, p: float) -> float:
     return binomtest(int(k), int(n), float(p), alternative="greater").pvalue if n > 0 and p > 0 else np.nan
 
@@ -246,7 +234,7 @@ def premise_table(terms: pd.DataFrame, variant: str = "OCF-B") -> pd.DataFrame:
     out["p_holm"] = np.nan
     for ratio in out.index.get_level_values("ratio").unique():
         rows = out.index.get_level_values("ratio") == ratio
-        out.loc[rows, "p_holm"] = _holm(out.loc[rows, "p_term"].to_numpy())
+        out.loc[rows, "p_holm"] = holm(out.loc[rows, "p_term"].to_numpy())
     return out
 
 
