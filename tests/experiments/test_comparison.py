@@ -80,8 +80,8 @@ def test_paired_bootstrap_over_users_verdicts(shift, sd, verdict):
 
 
 def test_a_clear_difference_survives_holm_over_many_tests():
-    # 22 protocols x 3 models = 66 tests, about as many as 04 runs (63 in the full profile): a bootstrap tail count (never below 2 / 2,001) could not
-    # pass Holm's first step (0.05 / 66); the p-value must resolve far smaller differences from chance
+    # 22 protocols x 3 models = 66 tests, about as many as 04 runs (63 in the full profile): a bootstrap tail count
+    # (never below 2 / 2,001) could not pass Holm's first step (0.05 / 66); the p-value must resolve far smaller values
     many = pd.concat([_fake_users(-0.03, sd=0.02).assign(protocol=f"p{i}") for i in range(22)], ignore_index=True)
     table = paired_tests(many, "NDCG@10", margin=0.005, n_boot=2000)
     assert len(table) == 66 and (table.verdict == "OCF-B worse").all() and (table["Holm p"] < 1e-6).all()

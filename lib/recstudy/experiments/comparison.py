@@ -100,7 +100,8 @@ def _bootstrap_users(a: list[pd.Series], b: list[pd.Series], n_boot: int, seed: 
     means = bootstrap_means(diff, n_boot, seed)
     low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
     # p from the paired t-test over the same users, not the bootstrap's tail count: that count cannot go below
-    # 2 / (n_boot + 1) (0.001 with 2,000 resamples), and Holm's first step over the full profile's 63 tests in 04 needs 0.05 / 63.
+    # 2 / (n_boot + 1) (0.001 with 2,000 resamples), and Holm's first step over the full profile's 63 tests in 04
+    # needs 0.05 / 63.
     p = float(stats.ttest_1samp(diff, 0.0).pvalue) if np.any(diff != diff[0]) else (1.0 if diff[0] == 0 else 0.0)
     return diff, float(diff.mean()), float(low), float(high), p
 
