@@ -87,6 +87,26 @@ def test_a_clear_difference_survives_holm_over_many_tests():
     assert len(table) == 66 and (table.verdict == "OCF-B worse").all() and (table["Holm p"] < 1e-6).all()
 
 
+def test_claims_against_another_method_are_tallied_by_the_direction_of_each_verdict():
+    # rows against WMF-ALS or MostPop read "GMF+OCF-B worse" / "GMF+uniform better", not "OCF-B worse"
+    from recstudy.experiments.comparison import paper_a_verdicts
+
+    users = _fake_users(-0.03, sd=0.02)
+    base = users[users.method.str.endswith("+uniform")]
+    others = pd.concat([base[base.method == "GMF+uniform"].assign(method=name) for name in ("WMF-ALS", "MostPop")])
+    others = others.reset_index(drop=True)
+    rng = np.random.default_rng(2)
+    for row in others.index[others.method == "MostPop"]:  # lower for every user, with noise
+        others.at[row, "per_user"] = others.at[row, "per_user"] - 0.05 + rng.normal(0, 0.01, 400)
+    tests = paired_tests(pd.concat([users, others], ignore_index=True), "NDCG@10", margin=0.005,
+                         comparisons=[("{model}+OCF-B", "WMF-ALS"), ("GMF+uniform", "MostPop")])
+    table = paper_a_verdicts(tests).set_index("claim")
+    versus_weighting = table.loc["OCF-B beats the one-class weighting of Pan et al. 2008 (WMF-ALS)"]
+    assert versus_weighting.evidence.startswith("0 better, 3 worse") and versus_weighting.verdict == "does not hold"
+    gmf = table.loc["GMF does not converge (ranks no better than MostPop)"]
+    assert gmf.evidence.startswith("1 better, 0 worse") and gmf.verdict == "does not hold"
+
+
 def test_paper_a_verdict_table_tallies_the_tests():
     from recstudy.experiments.comparison import paper_a_verdicts
 

@@ -189,24 +189,26 @@ REPLICATION_CLAIMS = {  # metric-key prefix recorded by notebooks 01-03 -> the c
 }
 
 
-def _tally(rows: pd.DataFrame, better: str, worse: str, *, equivalent_supports: bool = False) -> tuple[str, str]:
-    """Evidence and verdict from a set of paired-test rows: "holds" when the claim's side wins a majority and the other
-    side none, "does not hold" the other way round, else "undecided". Equivalence counts against a claim that one
-    method beats another, and for a claim of "no better than" (``equivalent_supports``)."""
+def _tally(rows: pd.DataFrame, *, supported_by: str = "better", equivalent_supports: bool = False) -> tuple[str, str]:
+    """Evidence and verdict from a set of paired-test rows, each a treatment against a control.
+
+    The claim is that the treatment wins (``supported_by="better"``) or loses (``"worse"``); a row's verdict is read by
+    its direction ("OCF-B better", "GMF+OCF-B worse", ...), whatever it names. "holds" when the claim's side wins a
+    majority and the other side none, "does not hold" the other way round, else "undecided". Equivalence counts
+    against a claim that one method beats another, and for a claim of "no better than" (``equivalent_supports``).
+    """
     n = len(rows)
     if n == 0:
         return "not tested in this run", "not tested"
-    counts = {v: int((rows.verdict == v).sum()) for v in (better, worse, "equivalent", "undecided")}
-    evidence = (f"{counts[better]} better, {counts[worse]} worse, {counts['equivalent']} equivalent, {counts['undecided']} "
-                f"undecided of {n} tests (protocols × models); mean difference {rows.difference.mean():+.4f}")
-    support, against = counts[better], counts[worse]
-    if equivalent_supports:
-        support += counts["equivalent"]
-    else:
-        against += counts["equivalent"]
-    if support > n / 2 and counts[worse] == 0:
+    better, worse = int(rows.verdict.str.endswith(" better").sum()), int(rows.verdict.str.endswith(" worse").sum())
+    equivalent, undecided = int((rows.verdict == "equivalent").sum()), int((rows.verdict == "undecided").sum())
+    evidence = (f"{better} better, {worse} worse, {equivalent} equivalent, {undecided} undecided of {n} tests "
+                f"(protocols × models); mean difference {rows.difference.mean():+.4f}")
+    pro, con = (better, worse) if supported_by == "better" else (worse, better)
+    support, against = pro + (equivalent if equivalent_supports else 0), con + (0 if equivalent_supports else equivalent)
+    if support > n / 2 and con == 0:
         return evidence, "holds"
-    if against > n / 2 and counts[better] == 0:
+    if against > n / 2 and pro == 0:
         return evidence, "does not hold"
     return evidence, "undecided"
 
@@ -223,19 +225,17 @@ def paper_a_verdicts(tests: pd.DataFrame, replication: dict[str, dict[str, float
     for name, part in tests.groupby("dataset", sort=False):
         t, c = part.treatment, part.control
 
-        def add(claim: str, subset: pd.DataFrame, better: str, worse: str, **options) -> None:
-            evidence, verdict = _tally(subset, better, worse, **options)
+        def add(claim: str, subset: pd.DataFrame, **options) -> None:
+            evidence, verdict = _tally(subset, **options)
             rows.append({"dataset": name, "claim": claim, "evidence": evidence, "verdict": verdict})
 
-        add("OCF-B beats random (uniform) negatives on held-out interactions", part[t.str.endswith("+OCF-B") & c.str.endswith("+uniform")],
-            "OCF-B better", "OCF-B worse")
-        add("OCF-B beats the one-class weighting of Pan et al. 2008 (WMF-ALS)", part[t.str.endswith("+OCF-B") & (c == "WMF-ALS")],
-            "OCF-B better", "OCF-B worse")
-        add("Paper A's 15-term OCF-B loop beats uniform negatives", part[t.str.endswith("+OCF-B-15")], "OCF-B-15 better", "OCF-B-15 worse")
-        add("MLP beats NeuMF", part[(t == "MLP+uniform") & (c == "NeuMF+uniform")], "MLP+uniform better", "MLP+uniform worse")
+        add("OCF-B beats random (uniform) negatives on held-out interactions", part[t.str.endswith("+OCF-B") & c.str.endswith("+uniform")])
+        add("OCF-B beats the one-class weighting of Pan et al. 2008 (WMF-ALS)", part[t.str.endswith("+OCF-B") & (c == "WMF-ALS")])
+        add("Paper A's 15-term OCF-B loop beats uniform negatives", part[t.str.endswith("+OCF-B-15")])
+        add("MLP beats NeuMF", part[(t == "MLP+uniform") & (c == "NeuMF+uniform")])
         # "GMF does not converge": it holds in effect when GMF ranks no better than popularity
         add("GMF does not converge (ranks no better than MostPop)", part[(t == "GMF+uniform") & (c == "MostPop")],
-            "GMF+uniform worse", "GMF+uniform better", equivalent_supports=True)
+            supported_by="worse", equivalent_supports=True)
     for prefix, claim in REPLICATION_CLAIMS.items():
         for notebook, metrics in sorted((replication or {}).items()):
             codes = {k[len(prefix) + 1:]: v for k, v in metrics.items() if k.startswith(prefix + "_")}
