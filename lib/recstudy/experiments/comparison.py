@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from recstudy.data.interactions import IndexedInteractions
-from recstudy.evaluation.significance import bootstrap_means, confidence_interval, holm  # noqa: F401 (holm: re-exported)
+from recstudy.evaluation.significance import bootstrap_means, confidence_interval, holm
 from recstudy.experiments.methods import NCF_MODELS, Task, run_tasks
 
 EQUIVALENCE_MARGIN = 0.005  # NDCG@10: differences inside (-0.005, +0.005) are too small to matter
