@@ -212,3 +212,26 @@ def test_sample_categorical_follows_the_probabilities_and_never_draws_a_zero():
     second = torch.bincount(draws[1], minlength=4).float() / 20_000
     assert first[0] == 0 and first[3] == 0 and abs(first[2].item() - 0.8) < 0.02
     assert second[1] == 0 and second[2] == 0 and abs(second[0].item() - 0.5) < 0.02
+
+
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_full_softmax_loss_matches_cross_entropy_in_value_and_gradient(with_bias):
+    # The hand-written backward of the full-softmax loss against autograd's F.cross_entropy, in float64.
+    from recstudy.models.sequential.base import next_item_loss
+
+    generator = torch.Generator().manual_seed(0)
+    hidden = torch.randn(37, 8, dtype=torch.float64, generator=generator, requires_grad=True)
+    weights = torch.randn(11, 8, dtype=torch.float64, generator=generator, requires_grad=True)
+    bias = torch.randn(11, dtype=torch.float64, generator=generator, requires_grad=True) if with_bias else None
+    targets = torch.randint(0, 11, (37,), generator=generator)
+    leaves = [hidden, weights] + ([bias] if with_bias else [])
+
+    logits = hidden @ weights.T
+    expected = torch.nn.functional.cross_entropy(logits + bias if with_bias else logits, targets)
+    expected_grads = torch.autograd.grad(expected, leaves)
+    loss = next_item_loss(hidden, targets, weights, 0, bias)
+    grads = torch.autograd.grad(loss * 3.0, leaves)  # an upstream gradient other than one is honoured
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-12)
+    for got, want in zip(grads, expected_grads):
+        torch.testing.assert_close(got, 3.0 * want, rtol=1e-10, atol=1e-12)
+
