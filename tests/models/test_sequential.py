@@ -235,3 +235,31 @@ def test_full_softmax_loss_matches_cross_entropy_in_value_and_gradient(with_bias
     for got, want in zip(grads, expected_grads):
         torch.testing.assert_close(got, 3.0 * want, rtol=1e-10, atol=1e-12)
 
+
+
+def test_sasrec_block_as_the_authors_code_is_causal_padding_neutral_and_learns(data):
+    # block="code": kang205/SASRec's block layout (normalised query as the residual, raw keys and values)
+    torch.manual_seed(0)
+    model = build_model("SASRec", data, dim=16, dropout=0.0, max_len=45, block="code")
+    assert not hasattr(model, "encoder") and len(model.code_blocks) == 2
+    users, inputs, targets = batch(data)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    before = model.loss((users, inputs, targets)).item()
+    for _ in range(5):
+        optimizer.zero_grad()
+        model.loss((users, inputs, targets)).backward()
+        optimizer.step()
+    assert model.loss((users, inputs, targets)).item() < before
+    model.eval()
+    test_inputs = as_tensor(data.test_inputs)
+    changed = test_inputs.clone()
+    changed[:, -1] = (changed[:, -1] % data.n_items) + 1
+    everyone = torch.arange(data.n_users)
+    history = torch.tensor([3, 7, 2])
+    short, long = (torch.cat([torch.zeros(pads, dtype=torch.long), history])[None] for pads in (2, 40))
+    with torch.no_grad():
+        torch.testing.assert_close(model.encode(everyone, test_inputs)[:, :-1], model.encode(everyone, changed)[:, :-1])
+        torch.testing.assert_close(model.scores(torch.tensor([0]), short), model.scores(torch.tensor([0]), long),
+                                   atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="block must be one of"):
+        build_model("SASRec", data, block="post-norm")

@@ -63,13 +63,18 @@ def init_like_authors(model: torch.nn.Module) -> None:
 
 def train_paper_sasrec(data: SequenceData, *, negatives: int, epochs: int, patience: int, dim: int, blocks: int,
                        heads: int, dropout: float, max_len: int, lr: float, batch_size: int, n_negatives_eval: int,
-                       validation_users: np.ndarray, embedding_init: str = "xavier", seed: int = 0,
-                       device: str = "cpu") -> dict[str, Any]:
-    """Train SASRec with the paper's settings; early stopping on sampled validation NDCG@10; test sampled and full."""
+                       validation_users: np.ndarray, embedding_init: str = "xavier", block: str = "paper",
+                       seed: int = 0, device: str = "cpu") -> dict[str, Any]:
+    """Train SASRec with the paper's settings; early stopping on sampled validation NDCG@10; test sampled and full.
+
+    ``block``: "paper" (the paper's equation, pre-LN) or "code" (the authors' code's block layout; see
+    :mod:`recstudy.models.sequential.sasrec`).
+    """
     if embedding_init not in EMBEDDING_INITS:
         raise ValueError(f"embedding_init must be one of {EMBEDDING_INITS}, got {embedding_init!r}")
     seed_everything(seed)
-    model = build_model("SASRec", data, dim=dim, blocks=blocks, heads=heads, dropout=dropout, max_len=max_len).to(device)
+    model = build_model("SASRec", data, dim=dim, blocks=blocks, heads=heads, dropout=dropout, max_len=max_len,
+                        block=block).to(device)
     if embedding_init == "xavier":
         init_like_authors(model)
     model.negatives = negatives
