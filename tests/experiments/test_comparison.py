@@ -252,3 +252,41 @@ def test_top_n_excludes_training_items_and_shows_titles(tiny):
     assert top.title.str.startswith("movie").all() and top.score.is_monotonic_decreasing
     with pytest.raises(ValueError, match="unknown user"):
         top_n(model, -5, 5, items_table, data=tiny)
+
+
+def test_finished_runs_are_cached_so_a_killed_comparison_resumes(tiny, tmp_path, monkeypatch):
+    from recstudy.experiments import methods
+
+    datasets = {"tiny": tiny}
+    settings = {"tiny": {"ncf_rounds": 1, "ncf_epochs_per_round": 1, "ncf_batch_size": 64}}
+    configs = {("tiny", "MostPop"): {}, ("tiny", "GMF"): GRIDS["GMF"][0]}
+    ran = []
+    real_run_task = methods.run_task
+
+    def counting(task):
+        ran.append((task.method, task.seed))
+        if len(ran) == 3 and crash:
+            raise KeyboardInterrupt("killed")  # the notebook is killed during its third run
+        return real_run_task(task)
+
+    monkeypatch.setattr(methods, "run_task", counting)
+    crash = True
+    with pytest.raises(KeyboardInterrupt):
+        run_comparison(datasets, ["holdout"], ["MostPop", "GMF+uniform"], [0, 1], configs, settings, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.pkl"))) == 2 and not list(tmp_path.glob(".*"))  # two whole results, no partial file
+    crash, ran[:] = False, []
+    resumed = run_comparison(datasets, ["holdout"], ["MostPop", "GMF+uniform"], [0, 1], configs, settings, cache_dir=tmp_path)
+    assert len(ran) == 2 and len(resumed) == 4  # only the two runs that had not finished
+    ran.clear()
+    again = run_comparison(datasets, ["holdout"], ["MostPop", "GMF+uniform"], [0, 1], configs, settings, cache_dir=tmp_path)
+    assert ran == []  # nothing changed: nothing runs
+    fresh = run_comparison(datasets, ["holdout"], ["MostPop", "GMF+uniform"], [0, 1], configs, settings)
+    pd.testing.assert_series_equal(again["NDCG@10"], fresh["NDCG@10"])  # cached results are the computed ones
+    pd.testing.assert_series_equal(again.per_user[3], fresh.per_user[3])
+    other_seed = run_comparison(datasets, ["holdout"], ["MostPop"], [2], configs, settings, cache_dir=tmp_path)
+    assert ran[-1] == ("MostPop", 2) and len(other_seed) == 1  # a task not seen before runs
+    other_data = {"tiny": IndexedInteractions.from_frame(pd.DataFrame({
+        "user": tiny.users[:-5], "item": tiny.items[:-5], "rating": 1.0, "timestamp": tiny.timestamps[:-5]}))}
+    ran.clear()
+    run_comparison(other_data, ["holdout"], ["MostPop"], [0], configs, settings, cache_dir=tmp_path)
+    assert ran == [("MostPop", 0)]  # other data under the same name: computed again

@@ -14,6 +14,7 @@ the Wilcoxon signed-rank test over seeds are kept beside it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -63,12 +64,15 @@ def run_comparison(
     datasets: dict[str, IndexedInteractions], protocols: list[str], methods: list[str], seeds: list[int],
     configs: dict[tuple, dict], settings: dict[str, dict], *, k: int = 10, workers: int = 1, device: str = "cpu",
     seeds_by_method: dict[str, dict[str, list[int]]] | None = None, excluded: dict[str, list[str]] | None = None,
-    resample_fixed: bool = False, auc: bool = True,
+    resample_fixed: bool = False, auc: bool = True, cache_dir: Path | str | None = None,
 ) -> pd.DataFrame:
-    """Fit and evaluate every method on every dataset, protocol and seed; one tidy row per run (AUC unless ``auc=False``)."""
+    """Fit and evaluate every method on every dataset, protocol and seed; one tidy row per run (AUC unless ``auc=False``).
+
+    ``cache_dir``: where finished runs are kept and read back (:func:`recstudy.experiments.methods.run_tasks`).
+    """
     tasks = comparison_tasks(list(datasets), protocols, methods, seeds, configs, settings, k=k, device=device,
                              seeds_by_method=seeds_by_method, excluded=excluded, resample_fixed=resample_fixed, auc=auc)
-    return pd.DataFrame(run_tasks(tasks, datasets, workers=workers))
+    return pd.DataFrame(run_tasks(tasks, datasets, workers=workers, cache_dir=cache_dir))
 
 
 def summarise(results: pd.DataFrame, metrics: list[str], level: float = 0.95) -> pd.DataFrame:

@@ -23,11 +23,17 @@ per negative scheme ("GMF+uniform", "GMF+OCF-B", "GMF+popularity", "GMF+OCF-B-15
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
+import json
 import os
+import pickle
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -201,32 +207,92 @@ _COST = {"BPR-MF": 8.0, "MLP": 6.0, "NeuMF": 5.0, "GMF": 3.0, "WMF-ALS": 1.5}
 _PAPER_LOOP_COST = 2.0  # the 15-term retrain loop, relative to the same model's other schemes
 
 
-def run_tasks(tasks: list[Task], datasets: dict[str, IndexedInteractions], *, workers: int = 1, threads: int = 1) -> list[dict[str, Any]]:
+# The library code a task's result depends on: a change to any of these files invalidates the cached results.
+_TASK_CODE = ("experiments/methods.py", "models/ncf", "models/baselines", "sampling", "data", "evaluation/ranking.py",
+              "training.py", "utils.py")
+
+
+@functools.lru_cache(maxsize=1)
+def task_code_fingerprint() -> str:
+    """SHA-256 of the source files that fit and score a task (:data:`_TASK_CODE`)."""
+    root = Path(__file__).resolve().parents[1]
+    files = sorted(f for part in _TASK_CODE for f in ((root / part).rglob("*.py") if (root / part).is_dir() else [root / part]))
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()
+
+
+def dataset_fingerprint(data: IndexedInteractions) -> str:
+    """SHA-256 of what a task sees of a dataset: its indexed interactions and sizes."""
+    digest = hashlib.sha256(f"{data.n_users} {data.n_items}".encode())
+    for array in (data.users, data.items, data.ratings, data.timestamps):
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def task_cache_path(task: Task, data_fingerprint: str, cache_dir: Path) -> Path:
+    """Where ``task``'s result is cached: keyed by every field of the task, the data and the code."""
+    described = json.dumps([dataclasses.asdict(task), data_fingerprint, task_code_fingerprint()], sort_keys=True,
+                           default=repr)
+    key = hashlib.sha256(described.encode()).hexdigest()[:20]
+    return Path(cache_dir) / f"{task.dataset.replace('/', '_')[-40:]}-{task.method}-{task.role}-{key}.pkl"
+
+
+def _store(path: Path, row: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    partial.write_bytes(pickle.dumps(row))
+    os.replace(partial, path)  # whole or absent: a run killed while writing leaves no half file
+
+
+def run_tasks(tasks: list[Task], datasets: dict[str, IndexedInteractions], *, workers: int = 1, threads: int = 1,
+              cache_dir: Path | str | None = None) -> list[dict[str, Any]]:
     """Run ``tasks`` (in ``workers`` spawned processes of ``threads`` torch threads each, or in this process).
 
     Each task is seeded by itself, so the results do not depend on ``workers`` or on
-    the order tasks finish in; they are returned in the order of ``tasks``.
+    the order tasks finish in; they are returned in the order of ``tasks``. With ``cache_dir``
+    each finished task's result is kept there (keyed by the task, the data and the library code
+    that computes it, :func:`task_cache_path`) and read back instead of run again, so a killed
+    notebook resumes where it stopped and a rebuild with nothing changed runs nothing.
     """
     if workers <= 0 or threads <= 0:
         raise ValueError(f"workers and threads must be positive, got {workers} and {threads}")
     missing = {t.dataset for t in tasks} - set(datasets)
     if missing:
         raise ValueError(f"tasks name dataset(s) {sorted(missing)} that were not given")
-    if workers == 1:
+    results: list[dict[str, Any] | None] = [None] * len(tasks)
+    paths: list[Path | None] = [None] * len(tasks)
+    if cache_dir is not None:
+        fingerprints = {name: dataset_fingerprint(datasets[name]) for name in {t.dataset for t in tasks}}
+        for j, task in enumerate(tasks):
+            paths[j] = task_cache_path(task, fingerprints[task.dataset], Path(cache_dir))
+            if paths[j].exists():
+                results[j] = pickle.loads(paths[j].read_bytes())
+    todo = [j for j in range(len(tasks)) if results[j] is None]
+
+    def finished(j: int, row: dict[str, Any]) -> None:
+        results[j] = row
+        if paths[j] is not None:
+            _store(paths[j], row)
+
+    if workers == 1 or len(todo) <= 1:
         saved = torch.get_num_threads()
         _init_worker(datasets, threads)
         try:
-            return [run_task(t) for t in tasks]
+            for j in todo:
+                finished(j, run_task(tasks[j]))
         finally:
             torch.set_num_threads(saved)
+        return results  # type: ignore[return-value]
+
     def cost(task: Task) -> float:
         return _COST.get(task.method.split("+")[0], 1.0) * (_PAPER_LOOP_COST if task.method.endswith("-15") else 1.0)
 
-    order = sorted(range(len(tasks)), key=lambda j: -cost(tasks[j]))
-    results: list[dict[str, Any] | None] = [None] * len(tasks)
+    order = sorted(todo, key=lambda j: -cost(tasks[j]))
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker,
                              initargs=(datasets, threads)) as pool:
         for j, row in zip(order, pool.map(run_task, [tasks[j] for j in order])):
-            results[j] = row
+            finished(j, row)
     return results  # type: ignore[return-value]

@@ -17,6 +17,7 @@ hyperparameters are shared, so the negative scheme stays the treatment).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -84,13 +85,14 @@ def tuning_grid(family: str, budget: int) -> list[dict[str, Any]]:
 def tune(
     datasets: dict[str, IndexedInteractions], protocol: str | list[str], methods: list[str], *, budget: int | dict[str, int],
     settings: dict[str, dict], seed: int = 0, k: int = 10, workers: int = 1, device: str = "cpu",
-    excluded: dict[str, list[str]] | None = None,
+    excluded: dict[str, list[str]] | None = None, cache_dir: Path | str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score every configuration of every method's family on each dataset's validation split of each protocol.
 
     ``protocol``: one protocol or a list; each is tuned on the validation split carved from its own
     training part (seed ``seed``). ``budget``: configurations per method, one number or one per dataset.
-    ``excluded[dataset]``: methods not run (so not tuned) on that dataset.
+    ``excluded[dataset]``: methods not run (so not tuned) on that dataset. ``cache_dir``: where finished runs
+    are kept and read back (:func:`recstudy.experiments.methods.run_tasks`).
     Stage 1: the baselines and each NCF model with uniform negatives ("GMF+uniform" stands
     for "GMF+popularity" and "GMF+OCF-B-15" too). Stage 2: each "+OCF-B" method, its own
     :data:`OCFB_GRID` entries on top of its model's stage-1 choice. Returns (every
@@ -117,7 +119,7 @@ def tune(
 
     tasks = [task(name, proto, representative(f), config) for name in datasets for proto in protocols
              for f in base_families(name) for config in tuning_grid(f, budget_of(name))]
-    rows = run_tasks(tasks, datasets, workers=workers)
+    rows = run_tasks(tasks, datasets, workers=workers, cache_dir=cache_dir)
     family = [tuning_family(t.method) for t in tasks]
     metric = f"NDCG@{k}"
     ocfb = {name: [f for f in families_of(name) if f.endswith("+OCF-B")] for name in datasets}
@@ -127,7 +129,7 @@ def tune(
                       for j in first.groupby(["dataset", "protocol", "family"], sort=False)[metric].idxmax()}
         more = [task(name, proto, f, {**best_model[(name, proto, f.split("+")[0])], **extra}) for name in datasets
                 for proto in protocols for f in ocfb[name] for extra in tuning_grid(f, budget_of(name))]
-        rows += run_tasks(more, datasets, workers=workers)
+        rows += run_tasks(more, datasets, workers=workers, cache_dir=cache_dir)
         tasks += more
         family += [t.method for t in more]
     grid = pd.DataFrame(rows).drop(columns="per_user", errors="ignore")
