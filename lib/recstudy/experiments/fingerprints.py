@@ -7,6 +7,7 @@ rebuild never serves a result computed by other code or on other data.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from recstudy.data.interactions import IndexedInteractions
 from recstudy.data.sequences import SequenceData
 from recstudy.models import get_model
 
@@ -29,6 +31,25 @@ def data_fingerprint(data: SequenceData) -> str:
     digest.update(json.dumps([data.n_users, data.n_items, data.max_len, data.tie_seed, len(data.train_users)]).encode())
     digest.update(np.array([len(s) for s in data.sequences], dtype=np.int64).tobytes())
     digest.update(np.concatenate(data.sequences).astype(np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def dataset_fingerprint(data: IndexedInteractions) -> str:
+    """A checksum of what a comparison run sees of a dataset: its indexed interactions and sizes."""
+    digest = hashlib.sha256(f"{data.n_users} {data.n_items}".encode())
+    for array in (data.users, data.items, data.ratings, data.timestamps):
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def library_fingerprint(parts: tuple[str, ...]) -> str:
+    """A checksum of the library's source files under ``parts`` (files or folders, relative to ``lib/recstudy``)."""
+    root = Path(__file__).resolve().parents[1]
+    files = sorted(f for part in parts for f in ((root / part).rglob("*.py") if (root / part).is_dir() else [root / part]))
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
     return digest.hexdigest()
 
 

@@ -24,9 +24,6 @@ per negative scheme ("GMF+uniform", "GMF+OCF-B", "GMF+popularity", "GMF+OCF-B-15
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
-import json
 import os
 import pickle
 import time
@@ -38,6 +35,7 @@ from typing import Any
 
 import torch
 
+from recstudy.experiments.fingerprints import dataset_fingerprint, library_fingerprint, settings_key
 from recstudy.models import model_names
 from recstudy.models.baselines.bpr_mf import BPRMF, train_bpr
 from recstudy.data.interactions import IndexedInteractions
@@ -212,30 +210,9 @@ _TASK_CODE = ("experiments/methods.py", "models/ncf", "models/baselines", "sampl
               "training.py", "utils.py")
 
 
-@functools.lru_cache(maxsize=1)
-def task_code_fingerprint() -> str:
-    """SHA-256 of the source files that fit and score a task (:data:`_TASK_CODE`)."""
-    root = Path(__file__).resolve().parents[1]
-    files = sorted(f for part in _TASK_CODE for f in ((root / part).rglob("*.py") if (root / part).is_dir() else [root / part]))
-    digest = hashlib.sha256()
-    for f in files:
-        digest.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
-    return digest.hexdigest()
-
-
-def dataset_fingerprint(data: IndexedInteractions) -> str:
-    """SHA-256 of what a task sees of a dataset: its indexed interactions and sizes."""
-    digest = hashlib.sha256(f"{data.n_users} {data.n_items}".encode())
-    for array in (data.users, data.items, data.ratings, data.timestamps):
-        digest.update(array.tobytes())
-    return digest.hexdigest()
-
-
 def task_cache_path(task: Task, data_fingerprint: str, cache_dir: Path) -> Path:
     """Where ``task``'s result is cached: keyed by every field of the task, the data and the code."""
-    described = json.dumps([dataclasses.asdict(task), data_fingerprint, task_code_fingerprint()], sort_keys=True,
-                           default=repr)
-    key = hashlib.sha256(described.encode()).hexdigest()[:20]
+    key = settings_key(task=dataclasses.asdict(task), data=data_fingerprint, code=library_fingerprint(_TASK_CODE))[:20]
     return Path(cache_dir) / f"{task.dataset.replace('/', '_')[-40:]}-{task.method}-{task.role}-{key}.pkl"
 
 
