@@ -28,6 +28,22 @@ def test_shapes_and_score_all_match_forward(name):
     torch.testing.assert_close(all_scores[torch.arange(3), items], model(users, items), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["mlp", "neumf"])
+def test_score_all_over_several_blocks_matches_forward(name, monkeypatch):
+    """Blocks of 2 users reuse one buffer per layer; every pair still scores as forward() does, the last block short."""
+    import recstudy.models.ncf.mlp as mlp_module
+
+    monkeypatch.setattr(mlp_module, "_SCORE_BLOCK_ELEMENTS", 2 * 11 * 8)
+    torch.manual_seed(1)
+    config = {"layers": (16, 8, 6, 4)} if name == "mlp" else {"mf_factors": 3, "layers": (16, 8, 4)}
+    model = build_model(name, 7, 11, **config)
+    assert (model if name == "mlp" else model.mlp).score_block_users == 2
+    users = torch.tensor([6, 0, 3, 5, 1])
+    scores = model.score_all(users)
+    pairs_users, pairs_items = users.repeat_interleave(11), torch.arange(11).repeat(5)
+    torch.testing.assert_close(scores.reshape(-1), model(pairs_users, pairs_items).detach(), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_training_lowers_the_loss(name):
     rng = np.random.default_rng(0)

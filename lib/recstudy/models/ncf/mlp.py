@@ -15,7 +15,7 @@ embeddings initialised N(0, 0.01) as in the paper, linear layers with PyTorch's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
@@ -66,26 +66,43 @@ class MLP(nn.Module):
         """Logits (B,) of the pairs (users[b], items[b])."""
         return self.output(self.hidden(users, items)).squeeze(-1)
 
-    def hidden_all(self, users: torch.Tensor) -> torch.Tensor:
-        """Last hidden layer for every item, (B, n_items, layers[-1]).
-
-        The first layer is linear in the concatenation [p_u; q_i], so it splits into
-        a user part and an item part computed once each and added by broadcasting.
-        """
-        first = self.tower[0]
-        f = self.factors
-        user_part = self.user_embedding(users) @ first.weight[:, :f].T + first.bias  # (B, h1)
-        item_part = self.item_embedding.weight @ first.weight[:, f:].T  # (n_items, h1)
-        x = torch.relu(user_part[:, None, :] + item_part[None, :, :])
-        return self._rest_of_tower(x)
+    def _item_part(self) -> torch.Tensor:
+        """The items' share of the first layer, (n_items, h1)."""
+        return self.item_embedding.weight @ self.tower[0].weight[:, self.factors :].T
 
     @property
     def score_block_users(self) -> int:
-        """How many users :meth:`hidden_all` may take at once within the memory bound."""
+        """How many users :meth:`hidden_blocks` takes at once within the memory bound."""
         return max(1, _SCORE_BLOCK_ELEMENTS // (self.n_items * self.tower[0].out_features))
 
-    def score_all(self, users: torch.Tensor) -> torch.Tensor:
-        """Logits (B, n_items) of every item for each user, in blocks of users to bound memory."""
+    def hidden_blocks(self, users: torch.Tensor) -> Iterator[torch.Tensor]:
+        """The last hidden layer for every item, (b, n_items, layers[-1]), for each block of ``users``, without autograd.
+
+        The first layer is linear in the concatenation [p_u; q_i], so it splits into a user
+        part and an item part computed once each and added by broadcasting. Full ranking
+        scores every (user, item) pair, so the cost is memory traffic: the item part is
+        computed once per call, every layer writes into one buffer reused by
+        every block, and ReLU works in place. Each yielded block is a view of those buffers,
+        overwritten by the next one: reduce it (the output layer) before asking for more.
+        """
+        if torch.is_grad_enabled():
+            raise RuntimeError("MLP.hidden_blocks writes into reused buffers: call it under torch.no_grad()")
         step = self.score_block_users
-        blocks = [self.output(self.hidden_all(users[s : s + step])).squeeze(-1) for s in range(0, len(users), step)]
+        first = self.tower[0]
+        item_part = self._item_part()
+        user_parts = self.user_embedding(users) @ first.weight[:, : self.factors].T + first.bias
+        buffers = [item_part.new_empty((min(step, len(users)) * self.n_items, layer.out_features)) for layer in self.tower]
+        for start in range(0, len(users), step):
+            block = user_parts[start : start + step]
+            rows = len(block) * self.n_items
+            x = torch.add(block[:, None, :], item_part[None, :, :],
+                          out=buffers[0][:rows].view(len(block), self.n_items, -1)).view(rows, -1).relu_()
+            for layer, buffer in zip(self.tower[1:], buffers[1:]):
+                x = torch.addmm(layer.bias, x, layer.weight.T, out=buffer[:rows]).relu_()
+            yield x.view(len(block), self.n_items, -1)
+
+    @torch.no_grad()
+    def score_all(self, users: torch.Tensor) -> torch.Tensor:
+        """Logits (B, n_items) of every item for each user (no autograd), in blocks of users to bound memory."""
+        blocks = [self.output(hidden).squeeze(-1) for hidden in self.hidden_blocks(users)]
         return torch.cat(blocks) if blocks else users.new_zeros((0, self.n_items), dtype=torch.float32)

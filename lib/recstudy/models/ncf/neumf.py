@@ -65,13 +65,11 @@ class NeuMF(nn.Module):
         hidden = torch.cat([self.gmf.hidden(users, items), self.mlp.hidden(users, items)], dim=-1)
         return self.output(hidden).squeeze(-1)
 
+    @torch.no_grad()
     def score_all(self, users: torch.Tensor) -> torch.Tensor:
-        """Logits (B, n_items) of every item for each user: the output layer splits over the two branches."""
+        """Logits (B, n_items) of every item for each user (no autograd): the output layer splits over the two branches."""
         f = self.gmf.factors
         w_gmf, w_mlp = self.output.weight[:, :f], self.output.weight[:, f:]
         gmf_part = (self.gmf.user_embedding(users) * w_gmf) @ self.gmf.item_embedding.weight.T
-        step = self.mlp.score_block_users
-        mlp_part = torch.cat(
-            [(self.mlp.hidden_all(users[s : s + step]) @ w_mlp.T).squeeze(-1) for s in range(0, len(users), step)]
-        )
+        mlp_part = torch.cat([(hidden @ w_mlp.T).squeeze(-1) for hidden in self.mlp.hidden_blocks(users)])
         return gmf_part + mlp_part + self.output.bias
