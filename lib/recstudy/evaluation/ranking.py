@@ -42,8 +42,19 @@ def _csr(pairs: Pairs, n_users: int, n_items: int, name: str) -> sp.csr_matrix:
     return matrix
 
 
-def _dense_rows(matrix: sp.csr_matrix, rows: np.ndarray, device: str | torch.device) -> torch.Tensor:
-    return torch.from_numpy(matrix[rows].toarray() > 0).to(device)
+def _block_cells(matrix: sp.csr_matrix, rows: np.ndarray, device: str | torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(row within the block, column) of every stored cell of ``matrix``'s ``rows``: a block's few thousand
+    cells, where a dense (block x n_items) mask would be tens of millions of booleans to build and read."""
+    sub = matrix[rows]
+    block_rows = np.repeat(np.arange(len(rows)), np.diff(sub.indptr))
+    return torch.from_numpy(block_rows).to(device), torch.from_numpy(sub.indices.astype(np.int64)).to(device)
+
+
+def _mask(buffer: torch.Tensor, rows: int, cells: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """The first ``rows`` rows of ``buffer`` (bool), True at ``cells`` only."""
+    mask = buffer[:rows].zero_()
+    mask[cells] = True
+    return mask
 
 
 # Up to this many test items per user, one comparison pass per item is cheaper than sorting every row
@@ -74,17 +85,16 @@ def _negatives_below_and_tied(scores: torch.Tensor, negatives: torch.Tensor, tes
 
 
 def ranking_metrics_from_scores(
-    scores: torch.Tensor, train_mask: torch.Tensor, test_mask: torch.Tensor, k: int, *, auc: bool = True
+    scores: torch.Tensor, test_mask: torch.Tensor, n_rel: torch.Tensor, k: int, *, train_mask: torch.Tensor | None = None
 ) -> dict[str, torch.Tensor]:
-    """Per-user metrics for one block of users: ``scores``, ``train_mask``, ``test_mask`` are (B, n_items).
+    """Per-user metrics for one block of users: ``scores`` (B, n_items) with the users' training items already
+    at -inf, ``test_mask`` (B, n_items) their test items, ``n_rel`` (B,) how many.
 
-    ``auc=False`` leaves AUC out: it costs four fifths of the block on a large catalogue (one pass over every
-    negative), and early stopping, which reads only NDCG, does not need it.
+    AUC only with ``train_mask`` (B, n_items): it costs four fifths of the block on a large catalogue (one pass
+    over every negative), and early stopping, which reads only NDCG, does not need it.
     """
     n_items = scores.shape[1]
     k = min(k, n_items)
-    scores = scores.float().masked_fill(train_mask, float("-inf"))
-    n_rel = test_mask.sum(1, dtype=torch.int32)
     top = scores.topk(k, dim=1).indices
     hits = test_mask.gather(1, top) & torch.isfinite(scores.gather(1, top))
     hits_f = hits.float()
@@ -103,7 +113,7 @@ def ranking_metrics_from_scores(
         "MAP": (precision_at_rank * hits_f).sum(1) / n_ideal,
         "MRR": 1.0 / first_hit,
     }
-    if not auc:
+    if train_mask is None:
         return metrics
     # AUC with ties as one half: for each test item, count the negatives scoring below and equal.
     # Only test items are looked up, gathered into a padded (B, max |rel(u)|) block.
@@ -152,13 +162,25 @@ def full_ranking_metrics(
     # of users with few test items takes the cheap comparison path (the table is put back in user order).
     users = users[np.argsort(test_counts[users], kind="stable")]
     parts: dict[str, list[torch.Tensor]] = {}
+    # Every block is copied into (and masked in) the same buffers: fresh (block x n_items) tensors per block
+    # cost more in page faults than the work on them. The copy also keeps the masking out of a model's own
+    # tensors (score_fn may return a view of one).
+    rows = min(batch_size, len(users))
+    score_buffer = torch.empty((rows, n_items), dtype=torch.float32, device=device)
+    test_buffer = torch.empty((rows, n_items), dtype=torch.bool, device=device)
+    train_buffer = torch.empty((rows, n_items), dtype=torch.bool, device=device) if auc else None
     for start in range(0, len(users), batch_size):
         block = users[start : start + batch_size]
-        scores = score_fn(torch.from_numpy(block).to(device))
-        if tuple(scores.shape) != (len(block), n_items):
-            raise ValueError(f"score_fn returned shape {tuple(scores.shape)}, expected {(len(block), n_items)}")
+        raw = score_fn(torch.from_numpy(block).to(device))
+        if tuple(raw.shape) != (len(block), n_items):
+            raise ValueError(f"score_fn returned shape {tuple(raw.shape)}, expected {(len(block), n_items)}")
+        scores = score_buffer[: len(block)].copy_(raw)
+        train_cells = _block_cells(train, block, device)
+        scores[train_cells] = float("-inf")
         values = ranking_metrics_from_scores(
-            scores.to(device), _dense_rows(train, block, device), _dense_rows(test, block, device), k, auc=auc
+            scores, _mask(test_buffer, len(block), _block_cells(test, block, device)),
+            torch.from_numpy(test_counts[block].astype(np.int32)).to(device), k,
+            train_mask=None if train_buffer is None else _mask(train_buffer, len(block), train_cells),
         )
         for name, value in values.items():
             parts.setdefault(name, []).append(value.cpu())
