@@ -118,6 +118,12 @@ $(REPORTS)/runs/$(1)@$(2).ipynb: notebooks/$(1).ipynb profiles/$(PROFILE)/$(1).y
 $(REPORTS)/$(1).ipynb: | $(REPORTS)/runs/$(1)@$(2).ipynb
 endef
 $(foreach run,$(MODEL_RUNS),$(eval $(call MODEL_RUN,$(word 1,$(subst @, ,$(run))),$(word 2,$(subst @, ,$(run))))))
+# On another log a notebook also reads its profile's overlay (profiles/<profile>/on_other_data/<notebook>.yaml):
+# a change to it rebuilds what it changes.
+ifdef DATA
+$(foreach f,$(wildcard profiles/$(PROFILE)/on_other_data/*.yaml),$(eval $(REPORTS)/$(basename $(notdir $(f))).ipynb: $(f)))
+$(foreach run,$(MODEL_RUNS),$(eval $(REPORTS)/runs/$(run).ipynb: $(wildcard profiles/$(PROFILE)/on_other_data/$(word 1,$(subst @, ,$(run))).yaml)))
+endif
 
 # The library files each notebook imports, found by following its imports (standard library only,
 # so no environment is needed); written to a temporary file first so a killed make leaves none half written.
