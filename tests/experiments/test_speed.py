@@ -1,0 +1,38 @@
+"""Paired epoch ratios and the check against SASRec's epoch."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from recstudy.experiments.speed import COST_REASONS, paired_ratio, speed_check
+from recstudy.models import REGISTRY
+
+
+def _speed(times: dict[str, list[float]]) -> pd.DataFrame:
+    return pd.DataFrame([{"model": m, "seed": r, "seconds_per_epoch": t} for m, ts in times.items() for r, t in enumerate(ts)])
+
+
+def test_ratios_pair_by_round_and_take_the_median():
+    # The machine is twice as slow in round 1: paired ratios do not see it, ratios of medians would.
+    speed = _speed({"SASRec": [1.0, 2.0, 1.0], "Caser": [2.0, 4.0, 2.5], "GRU4Rec": [0.5, 1.0, 0.4]})
+    ratio = paired_ratio(speed, "SASRec")
+    assert ratio["SASRec"] == 1.0 and ratio["Caser"] == 2.0 and ratio["GRU4Rec"] == 0.5
+
+
+def test_models_over_the_limit_say_why_or_are_flagged():
+    speed = _speed({"SASRec": [1.0, 1.0], "DREAM": [2.9, 3.0], "AOS4Rec": [4.0, 5.0], "Caser": [3.5, 3.5]})
+    table = speed_check(speed, ["DREAM", "AOS4Rec", "Caser"])
+    assert table["within 3x"].tolist() == [True, False, False]
+    assert table.loc["DREAM", "why not"] == ""
+    assert table.loc["AOS4Rec", "why not"] == COST_REASONS["AOS4Rec"]
+    assert table.loc["Caser", "why not"].startswith("no reason recorded")
+
+
+def test_missing_reference_is_named():
+    with pytest.raises(ValueError, match="no timing of the reference model 'SASRec'"):
+        paired_ratio(_speed({"Caser": [1.0]}), "SASRec")
+
+
+def test_every_reason_names_a_registered_model():
+    assert set(COST_REASONS) <= set(REGISTRY)
