@@ -224,6 +224,9 @@ def test_tuning_and_comparison_end_to_end_on_tiny_data(tiny):
     again = run_comparison(datasets, ["holdout"], methods, [0], configs, settings)
     first = results[(results.protocol == "holdout") & (results.seed == 0)].reset_index(drop=True)
     pd.testing.assert_series_equal(first["NDCG@10"], again["NDCG@10"])  # seeded: the same numbers again
+    # each run is seeded by itself: two worker processes give the same numbers as one, in the same order
+    two_workers = run_comparison(datasets, ["holdout"], methods, [0], configs, settings, workers=2)
+    pd.testing.assert_frame_equal(two_workers[["method", "NDCG@10", "AUC"]], again[["method", "NDCG@10", "AUC"]])
     assert "AUC" in results and "AUC" not in grid  # validation runs (tuning) read NDCG only and skip AUC
     without_auc = run_comparison(datasets, ["holdout"], methods, [0], configs, settings, auc=False)
     assert "AUC" not in without_auc
