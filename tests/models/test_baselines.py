@@ -12,7 +12,7 @@ from recstudy.sampling.negatives import sample_unobserved_items
 from recstudy.models.baselines.item_knn import ItemKNN, cosine_item_similarity, keep_top_neighbours
 from recstudy.models.baselines.popularity import MostPopular
 from recstudy.models.baselines.user_cf import UserCF
-from recstudy.models.baselines.wmf_als import WeightedMF
+from recstudy.models.baselines.wmf_als import WeightedMF, _conjugate_gradient_side
 
 # 4 users x 5 items
 USERS = np.array([0, 0, 0, 1, 1, 2, 2, 3, 3, 3])
@@ -71,6 +71,25 @@ def test_weighted_mf_als_lowers_its_objective_every_iteration():
     assert len(objectives) == 7
     assert np.all(np.diff(objectives) < 0)
     assert model.score_all(torch.tensor([0, 5])).shape == (2, 40)
+
+
+def test_weighted_mf_objective_and_update_match_the_dense_formulas():
+    rng = np.random.default_rng(3)
+    users, items = rng.integers(0, 12, 60), rng.integers(0, 15, 60)  # with repeated pairs, which count once
+    w, reg = 0.2, 0.7
+    model = WeightedMF(12, 15, factors=4, reg=reg, missing_weight=w, iterations=2, seed=0).fit(users, items)
+    x, y = model.user_factors.double(), model.item_factors.double()
+    matrix = torch.zeros(12, 15, dtype=torch.float64)
+    matrix[torch.as_tensor(users), torch.as_tensor(items)] = 1.0
+    weights = w + (1 - w) * matrix
+    dense = (weights * (matrix - x @ y.T) ** 2).sum() + reg * (x.pow(2).sum() + y.pow(2).sum())
+    assert model.objective() == pytest.approx(dense.item(), rel=1e-5)
+    # enough conjugate-gradient steps solve each user's weighted ridge system exactly
+    updated = _conjugate_gradient_side(model.users, model.items, model.item_factors, model.user_factors, w, reg, steps=20)
+    for u in range(12):
+        system = (y.T * weights[u]) @ y + reg * torch.eye(4, dtype=torch.float64)
+        exact = torch.linalg.solve(system, y.T @ matrix[u])
+        np.testing.assert_allclose(updated[u].double().numpy(), exact.numpy(), atol=1e-4)
 
 
 @pytest.mark.parametrize("bad", [dict(missing_weight=1.0), dict(missing_weight=0.0), dict(factors=0), dict(reg=-1.0)])
