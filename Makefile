@@ -54,13 +54,14 @@ export MPLCONFIGDIR        := $(CURDIR)/.jupyter/matplotlib
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONHASHSEED      := 0
 
-.PHONY: all env data reports notebooks test test-lib test-notebooks lab run cross-domain clean distclean help
+.PHONY: all env data reports notebooks test test-lib test-notebooks lab run speed cross-domain clean distclean help
 
 all: $(REPORTS)/index.html
 
 help:
 	@sed -n '2,4p' Makefile; echo "  make PROFILE=quick   the quick profile, into reports/quick/"; \
 	 echo "  make cross-domain   MovieLens and Amazon Video Games side by side (builds both)"; \
+	 echo "  make speed          one epoch of each sequential model, interleaved rounds (THREADS=2; on a quiet machine)"; \
 	 echo "  make env | data | notebooks | lab | clean | distclean"
 
 # --- environment -----------------------------------------------------------
@@ -151,6 +152,12 @@ run: $(ML100K) $(ENV_STAMP) | $(KERNEL_CONFIG)
 	@test -n "$(NB)" || { echo "error: say which notebook, e.g. make run NB=05_sequences SET='seed=7'" >&2; exit 2; }
 	$(PY) -m recstudy.pipeline execute --profile $(PROFILE) $(DATASET_ARG) $(foreach s,$(SET),--set '$(s)') notebooks/$(NB).ipynb $(REPORTS)/manual/$(NB).ipynb
 	$(PY) -m recstudy.pipeline html $(REPORTS)/manual/$(NB).ipynb $(REPORTS)/manual/$(NB).html
+
+# One epoch of each sequential model over every ML-100K training transition, in interleaved rounds, on
+# this machine (run it with nothing else running): make speed THREADS=2 MODELS='GRU4Rec SASRec'
+THREADS ?= 2
+speed: $(ML100K) $(ENV_STAMP)
+	$(PY) -m recstudy.experiments.speed --threads $(THREADS) $(if $(MODELS),--models $(MODELS))
 
 # --- across domains ----------------------------------------------------------
 # Which conclusions hold on MovieLens-100K and on a second real domain: the whole study on each (the

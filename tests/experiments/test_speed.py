@@ -36,3 +36,15 @@ def test_missing_reference_is_named():
 
 def test_every_reason_names_a_registered_model():
     assert set(COST_REASONS) <= set(REGISTRY)
+
+
+def test_command_line_times_every_model_in_interleaved_rounds(ml100k, tmp_path, capsys):
+    from recstudy.experiments.speed import main
+
+    out = tmp_path / "speed.csv"
+    assert main(["--threads", "1", "--repeats", "2", "--max-len", "3", "--models", "GRU4Rec", "SASRec", "--csv", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "2 interleaved rounds" in printed and "ratio to SASRec" in printed
+    speed = pd.read_csv(out)
+    assert sorted(speed.model.unique()) == ["GRU4Rec", "SASRec"] and speed.groupby("model").seed.nunique().eq(2).all()
+    assert (speed.seconds_per_epoch > 0).all()

@@ -51,3 +51,57 @@ def speed_check(speed: pd.DataFrame, models: list[str], reference: str = "SASRec
     why = [("" if ok else COST_REASONS.get(model, "no reason recorded: a slowdown to look into"))
            for model, ok in within.items()]
     return pd.DataFrame({f"ratio to {reference}": ratio, f"within {limit:g}x": within, "why not": why}, index=ratio.index)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m recstudy.experiments.speed``: notebook 10's timing cell on its own, for a quiet machine.
+
+    One epoch of each model over every training transition (``windows="all"``) at its
+    reference settings, in interleaved rounds within this process; prints the medians and
+    each model's paired ratio to SASRec. ``make speed`` runs it with two threads.
+    """
+    import argparse
+
+    import torch
+
+    from recstudy.config import resolve_device, seed_everything
+    from recstudy.data.datasets import load_dataset
+    from recstudy.data.sequences import build_sequences
+    from recstudy.data.side_info import item_side_info
+    from recstudy.experiments.sequential import available_models, epoch_timings
+    from recstudy.models import model_family
+
+    parser = argparse.ArgumentParser(prog="python -m recstudy.experiments.speed", description=main.__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="ml-100k")
+    parser.add_argument("--max-len", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--models", nargs="+", default=["GRU4Rec", "Caser", "NextItNet", "SASRec", "BERT4Rec", "SeqGAN"])
+    parser.add_argument("--csv", help="also write every round's timing to this file")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    seed_everything(0)
+    table, _ = load_dataset(args.dataset)
+    data = build_sequences(table, max_len=args.max_len, windows="all", item_side=item_side_info(args.dataset))
+    models, skipped = available_models(args.models, data)
+    for name, reason in skipped.items():
+        print(f"{name} is skipped: {reason}")
+    # a GAN's timed epoch is adversarial (epoch_timings); its MLE epochs cost what its generator's do
+    settings = {m: {"adversarial_epochs": 1} if model_family(m) == "GAN" else {} for m in models}
+    device = resolve_device(args.device)
+    speed = epoch_timings(models, data, settings, repeats=args.repeats, device=device, seed=0)
+    timing = speed.groupby("model")["seconds_per_epoch"].agg(["median", "min", "max"]).loc[models]
+    if "SASRec" in models:
+        timing = timing.join(speed_check(speed, models))
+    print(f"{args.dataset}: {len(data.train_users)} training windows of length {args.max_len}, {args.threads} thread(s), "
+          f"device {device}, {args.repeats} interleaved rounds; seconds per epoch:")
+    with pd.option_context("display.width", 250, "display.max_colwidth", 60):
+        print(timing.round(2).to_string())
+    if args.csv:
+        speed.to_csv(args.csv, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
