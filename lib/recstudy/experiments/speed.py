@@ -69,7 +69,6 @@ def main(argv: list[str] | None = None) -> int:
     from recstudy.data.sequences import build_sequences
     from recstudy.data.side_info import item_side_info
     from recstudy.experiments.sequential import available_models, epoch_timings
-    from recstudy.models import model_family
 
     parser = argparse.ArgumentParser(prog="python -m recstudy.experiments.speed", description=main.__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="ml-100k")
@@ -87,10 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     models, skipped = available_models(args.models, data)
     for name, reason in skipped.items():
         print(f"{name} is skipped: {reason}")
-    # a GAN's timed epoch is adversarial (epoch_timings); its MLE epochs cost what its generator's do
-    settings = {m: {"adversarial_epochs": 1} if model_family(m) == "GAN" else {} for m in models}
     device = resolve_device(args.device)
-    speed = epoch_timings(models, data, settings, repeats=args.repeats, device=device, seed=0)
+    speed = epoch_timings(models, data, {}, repeats=args.repeats, device=device, seed=0)  # every model at its defaults
     timing = speed.groupby("model")["seconds_per_epoch"].agg(["median", "min", "max"]).loc[models]
     if "SASRec" in models:
         timing = timing.join(speed_check(speed, models))

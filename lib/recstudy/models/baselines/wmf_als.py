@@ -94,7 +94,7 @@ class WeightedMF:
 
     def fit(self, users: np.ndarray, items: np.ndarray, *, track_objective: bool = False) -> "WeightedMF":
         users, items = check_pairs(users, items, self.n_users, self.n_items, name="training pairs")
-        cells = np.unique(np.asarray(users, dtype=np.int64) * self.n_items + np.asarray(items, dtype=np.int64))  # repeats count once
+        cells = np.unique(users * self.n_items + items)  # repeats count once
         self.users = torch.as_tensor(cells // self.n_items, device=self.device)
         self.items = torch.as_tensor(cells % self.n_items, device=self.device)
         gen = torch.Generator().manual_seed(self.seed)
