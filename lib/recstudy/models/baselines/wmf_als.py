@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from recstudy.data.pairs import check_pairs
+from recstudy.data.pairs import cell_codes, check_pairs
 
 
 def _conjugate_gradient_side(
@@ -94,7 +94,7 @@ class WeightedMF:
 
     def fit(self, users: np.ndarray, items: np.ndarray, *, track_objective: bool = False) -> "WeightedMF":
         users, items = check_pairs(users, items, self.n_users, self.n_items, name="training pairs")
-        cells = np.unique(users * self.n_items + items)  # repeats count once
+        cells = np.unique(cell_codes(users, items, self.n_items))  # repeats count once
         self.users = torch.as_tensor(cells // self.n_items, device=self.device)
         self.items = torch.as_tensor(cells % self.n_items, device=self.device)
         gen = torch.Generator().manual_seed(self.seed)
