@@ -59,7 +59,7 @@ from torch import nn
 
 from recstudy.data.side_info import ItemSideInfo
 from recstudy.models.layers import attention_mask, right_aligned_positions, sample_categorical
-from recstudy.models.sequential.base import SequentialRecommender, policy_gradient_update
+from recstudy.models.sequential.base import SequentialRecommender, generator_softmax, policy_gradient_update
 from recstudy.models.sequential.sasrec import SASRec
 
 FACTORS = ("item", "genre", "year", "popularity")
@@ -237,9 +237,8 @@ class MFGAN(SequentialRecommender):
             if not self.fixed_popularity:
                 self.refresh_popularity()
         valid = targets > 0
-        hidden = self.generator.encode(users, inputs)[valid]
-        log_probs = F.log_softmax(hidden @ self.output_weights().T, dim=-1)  # (N, n_items)
-        probs = log_probs.detach().exp()
+        hidden, weights = self.generator.encode(users, inputs)[valid], self.output_weights()
+        probs, target_log_probs = generator_softmax(hidden, weights, targets[valid] - 1)  # (N, n_items), (N,)
         fake_tokens = torch.zeros_like(targets)
         for _ in range(self.d_steps):  # the discriminators learn from a fresh draw of G's items each time
             sampled = sample_categorical(probs).squeeze(1)
@@ -254,8 +253,8 @@ class MFGAN(SequentialRecommender):
             logits = self.discriminator_logits(inputs, targets, fake_tokens)
         factor_rewards = {name: torch.sigmoid(fake) for name, (_, fake) in logits.items()}
         reward = torch.stack(list(factor_rewards.values())).mean(0)  # equal weights, as the authors' code
-        g_loss, pg_loss, mle_loss = policy_gradient_update(g_opt, log_probs, sampled, reward, targets[valid] - 1,
-                                                           self.mle_weight)
+        g_loss, pg_loss, mle_loss = policy_gradient_update(g_opt, hidden, weights, probs, target_log_probs, sampled,
+                                                           reward, targets[valid] - 1, self.mle_weight)
         entry = {"generator_loss": g_loss.item(), "policy_gradient_loss": pg_loss.item(), "mle_loss": mle_loss.item(),
                  "discriminator_loss": d_loss.item(), "reward": reward.mean().item()}
         accuracies = {name: 0.5 * ((real > 0).float().mean() + (fake < 0).float().mean()).item()

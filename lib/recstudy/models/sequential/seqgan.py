@@ -38,7 +38,7 @@ from torch import nn
 
 from recstudy.models.layers import sample_categorical
 from recstudy.models.sequential.gru4rec import GRU4Rec
-from recstudy.models.sequential.base import SequentialRecommender, policy_gradient_update
+from recstudy.models.sequential.base import SequentialRecommender, generator_softmax, policy_gradient_update
 
 
 class Discriminator(nn.Module):
@@ -108,9 +108,8 @@ class SeqGAN(SequentialRecommender):
         users, inputs, targets = batch
         g_opt, d_opt = self.optimizers()
         valid = targets > 0
-        hidden = self.generator.encode(users, inputs)[valid]
-        log_probs = F.log_softmax(hidden @ self.output_weights().T, dim=-1)  # (N, n_items)
-        probs = log_probs.detach().exp()
+        hidden, weights = self.generator.encode(users, inputs)[valid], self.output_weights()
+        probs, target_log_probs = generator_softmax(hidden, weights, targets[valid] - 1)  # (N, n_items), (N,)
         fake_tokens = torch.zeros_like(targets)
         draws = sample_categorical(probs, self.d_steps)  # a fresh draw per position from G's softmax for each D update
         for step in range(self.d_steps):  # D learns from a fresh draw of G's items each time
@@ -124,8 +123,8 @@ class SeqGAN(SequentialRecommender):
             real_logit, fake_logit = (logit[valid] for logit in self.discriminator(inputs, targets, fake_tokens))
 
         reward = torch.sigmoid(fake_logit.detach())
-        g_loss, pg_loss, mle_loss = policy_gradient_update(g_opt, log_probs, sampled, reward, targets[valid] - 1,
-                                                           self.mle_weight)
+        g_loss, pg_loss, mle_loss = policy_gradient_update(g_opt, hidden, weights, probs, target_log_probs, sampled,
+                                                           reward, targets[valid] - 1, self.mle_weight)
         d_accuracy = 0.5 * ((real_logit > 0).float().mean() + (fake_logit < 0).float().mean())
         self.adversarial_log.append({
             "generator_loss": g_loss.item(), "policy_gradient_loss": pg_loss.item(), "mle_loss": mle_loss.item(),
