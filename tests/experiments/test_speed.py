@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from recstudy.experiments.speed import COST_REASONS, paired_ratio, speed_check
+from recstudy.experiments.speed import COST_REASONS, paired_ratio, speed_check, timing_table
 from recstudy.models import REGISTRY
 
 
@@ -27,6 +27,19 @@ def test_models_over_the_limit_say_why_or_are_flagged():
     assert table.loc["DREAM", "why not"] == ""
     assert table.loc["AOS4Rec", "why not"] == COST_REASONS["AOS4Rec"]
     assert table.loc["Caser", "why not"].startswith("no reason recorded")
+
+
+def test_timing_table_gives_spread_ratios_and_the_check():
+    speed = _speed({"GRU4Rec": [1.0, 3.0, 2.0], "SASRec": [2.0, 4.0, 2.0], "AOS4Rec": [8.0, 16.0, 9.0]})
+    table = timing_table(speed, ["GRU4Rec", "SASRec", "AOS4Rec"])
+    assert table.index.tolist() == ["GRU4Rec", "SASRec", "AOS4Rec"]
+    assert table.loc["GRU4Rec", ["median", "min", "max"]].tolist() == [2.0, 1.0, 3.0]
+    assert table.loc["SASRec", "ratio to GRU4Rec"] == pytest.approx(4 / 3)  # median of 2, 4/3, 1
+    assert table["within 3x"].tolist() == [True, True, False]
+    assert "within 3x" not in timing_table(speed, ["GRU4Rec", "AOS4Rec"]).columns  # no SASRec timed, no check
+    sasrec_first = timing_table(speed, ["SASRec", "AOS4Rec"])  # one ratio column serves both
+    assert sasrec_first.columns.tolist() == ["median", "min", "max", "ratio to SASRec", "within 3x", "why not"]
+    assert sasrec_first["within 3x"].tolist() == [True, False]
 
 
 def test_missing_reference_is_named():

@@ -53,6 +53,17 @@ def speed_check(speed: pd.DataFrame, models: list[str], reference: str = "SASRec
     return pd.DataFrame({f"ratio to {reference}": ratio, f"within {limit:g}x": within, "why not": why}, index=ratio.index)
 
 
+def timing_table(speed: pd.DataFrame, models: list[str], reference: str = "SASRec", limit: float = 3.0) -> pd.DataFrame:
+    """Each model's median, min and max seconds per epoch over the rounds, its paired ratio to the first model
+    and, where ``reference`` was timed, :func:`speed_check` against it (notebook 10 and ``make speed``)."""
+    timing = speed.groupby("model")["seconds_per_epoch"].agg(["median", "min", "max"]).loc[models]
+    timing[f"ratio to {models[0]}"] = paired_ratio(speed, models[0]).loc[models]
+    if reference in models:
+        check = speed_check(speed, models, reference, limit)
+        timing = timing.join(check.drop(columns=[c for c in check.columns if c in timing.columns]))
+    return timing
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m recstudy.experiments.speed``: notebook 10's timing cell on its own, for a quiet machine.
 
@@ -88,9 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name} is skipped: {reason}")
     device = resolve_device(args.device)
     speed = epoch_timings(models, data, {}, repeats=args.repeats, device=device, seed=0)  # every model at its defaults
-    timing = speed.groupby("model")["seconds_per_epoch"].agg(["median", "min", "max"]).loc[models]
-    if "SASRec" in models:
-        timing = timing.join(speed_check(speed, models))
+    timing = timing_table(speed, models)
     print(f"{args.dataset}: {len(data.train_users)} training windows of length {args.max_len}, {args.threads} thread(s), "
           f"device {device}, {args.repeats} interleaved rounds; seconds per epoch:")
     with pd.option_context("display.width", 250, "display.max_colwidth", 60):
