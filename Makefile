@@ -106,19 +106,26 @@ $(REPORTS)/10_sequential_comparison.ipynb: | $(REPORTS)/06_rnn.ipynb $(REPORTS)/
 
 # A family notebook with two models would take longer than 30 minutes, so each of its models is
 # tuned and trained first in a job of its own: the same notebook run with `models` set to that one
-# model (reports/runs/NOTEBOOK@MODEL.ipynb). The jobs fill the run and tuning caches in parallel
-# (make -j2); the family notebook then reads every run back.
+# model (reports/runs/NOTEBOOK@MODEL.ipynb; MODEL may be several, joined by +). The jobs fill the run
+# and tuning caches in parallel (make -j2); the family notebook then reads every run back.
+# Notebook 10's ablations (Caser without its max-pooling, NextItNet with one block: about 20 minutes of
+# training on the full profile) are trained the same way, by 10 run on the two models they ablate.
 MODEL_RUNS := 06_rnn@GRU4Rec 06_rnn@DREAM 06_rnn@CA-RNN 06_rnn@HPMN 07_cnn@Caser 07_cnn@NextItNet 07_cnn@3D-CNN \
-  09_transformers@SASRec 09_transformers@BERT4Rec 08_gan@SeqGAN 08_gan@IRGAN 08_gan@RecGAN 08_gan@MFGAN 08_gan@AOS4Rec
+  09_transformers@SASRec 09_transformers@BERT4Rec 08_gan@SeqGAN 08_gan@IRGAN 08_gan@RecGAN 08_gan@MFGAN 08_gan@AOS4Rec \
+  10_sequential_comparison@Caser+NextItNet
+comma := ,
 # A profile may list its own jobs (profiles/<profile>/jobs.mk; the cross-domain check has none).
 -include profiles/$(PROFILE)/jobs.mk
 MODEL_RUN_TARGETS := $(MODEL_RUNS:%=$(REPORTS)/runs/%.ipynb)
 define MODEL_RUN
 $(REPORTS)/runs/$(1)@$(2).ipynb: notebooks/$(1).ipynb profiles/$(PROFILE)/$(1).yaml $(ML100K) $(DATA_FILE) $(ENV_STAMP) | $(KERNEL_CONFIG)
-	$$(PY) -m recstudy.pipeline execute --profile $(PROFILE) $(DATASET_ARG) --set 'models=[$(2)]' $$< $$@
+	$$(PY) -m recstudy.pipeline execute --profile $(PROFILE) $(DATASET_ARG) --set 'models=[$(subst +,$(comma),$(2))]' $$< $$@
 $(REPORTS)/$(1).ipynb: | $(REPORTS)/runs/$(1)@$(2).ipynb
 endef
 $(foreach run,$(MODEL_RUNS),$(eval $(call MODEL_RUN,$(word 1,$(subst @, ,$(run))),$(word 2,$(subst @, ,$(run))))))
+# The ablation job reads the tuned settings and runs of its two models: it waits for their jobs.
+$(REPORTS)/runs/10_sequential_comparison@Caser+NextItNet.ipynb: | \
+  $(filter $(REPORTS)/runs/07_cnn@Caser.ipynb $(REPORTS)/runs/07_cnn@NextItNet.ipynb,$(MODEL_RUN_TARGETS))
 # On another log a notebook also reads its profile's overlay (profiles/<profile>/on_other_data/<notebook>.yaml):
 # a change to it rebuilds what it changes.
 ifdef DATA
