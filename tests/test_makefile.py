@@ -1,0 +1,53 @@
+"""The full profile's jobs, as make would run them (a dry run: ``make -n -B`` prints every command, runs none)."""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from recstudy.models import REGISTRY
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+@functools.lru_cache
+def notebook_runs(target: str, profile: str = "full") -> list[tuple[str, str, list[str] | None]]:
+    """(notebook, output, models or None) of every notebook run make would do for ``target``, in its order."""
+    out = subprocess.run(["make", "-n", "-B", f"PROFILE={profile}", target], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    runs = []
+    for line in out.splitlines():
+        if "recstudy.pipeline execute" in line:
+            words = line.split()
+            models = re.search(r"--set 'models=\[([^\]]*)\]'", line)
+            runs.append((words[-2], words[-1], models.group(1).split(",") if models else None))
+    return runs
+
+
+def test_every_job_runs_an_existing_notebook_on_registered_models():
+    runs = notebook_runs("reports/10_sequential_comparison.ipynb")
+    jobs = [(nb, out, models) for nb, out, models in runs if models is not None]
+    assert len(jobs) == 15
+    for notebook, output, models in jobs:
+        assert (ROOT / notebook).exists()
+        assert set(models) <= set(REGISTRY), models
+        assert output == f"reports/runs/{Path(notebook).stem}@{'+'.join(models)}.ipynb"
+
+
+def test_ablation_job_waits_for_the_models_it_ablates_and_10_for_it():
+    assert [out for _, out, _ in notebook_runs("reports/runs/10_sequential_comparison@Caser+NextItNet.ipynb")] == [
+        "reports/runs/07_cnn@Caser.ipynb", "reports/runs/07_cnn@NextItNet.ipynb",
+        "reports/runs/10_sequential_comparison@Caser+NextItNet.ipynb"]
+    outputs = [out for _, out, _ in notebook_runs("reports/10_sequential_comparison.ipynb")]
+    assert outputs.index("reports/runs/10_sequential_comparison@Caser+NextItNet.ipynb") < \
+        outputs.index("reports/10_sequential_comparison.ipynb")
+
+
+def test_quick_profile_has_no_jobs():
+    assert all(models is None for _, _, models in notebook_runs("reports/quick/10_sequential_comparison.ipynb", "quick"))
