@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
 import subprocess
@@ -19,8 +20,10 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 @functools.lru_cache
 def notebook_runs(target: str, profile: str = "full") -> list[tuple[str, str, list[str] | None]]:
     """(notebook, output, models or None) of every notebook run make would do for ``target``, in its order."""
+    # a clean environment: under `make test` the outer make's flags (jobserver, -j) must not reach this one
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
     out = subprocess.run(["make", "-n", "-B", f"PROFILE={profile}", target], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+                         check=True, env=env).stdout
     runs = []
     for line in out.splitlines():
         if "recstudy.pipeline execute" in line:
