@@ -237,6 +237,29 @@ def test_full_softmax_loss_matches_cross_entropy_in_value_and_gradient(with_bias
 
 
 
+def test_gru4rec_states_are_those_of_a_packed_gru_over_the_real_items():
+    # GRU4Rec runs a plain GRU over the history moved to the front (pads behind it); at every real position
+    # that is the state a packed sequence of the real items gives, and pads read nothing.
+    from recstudy.models.sequential.gru4rec import GRU4Rec
+
+    torch.manual_seed(0)
+    model = GRU4Rec(20, dim=8, dropout=0.0, layers=2).eval()
+    inputs = torch.tensor([[0, 0, 0, 4, 7, 2], [3, 1, 5, 9, 9, 6], [0, 0, 0, 0, 0, 11]])
+    real = (inputs > 0).sum(1)
+    front = torch.stack([torch.cat([row[row > 0], row[row == 0]]) for row in inputs])
+    packed = torch.nn.utils.rnn.pack_padded_sequence(model.item_embedding(front), real, batch_first=True,
+                                                     enforce_sorted=False)
+    expected_front, _ = torch.nn.utils.rnn.pad_packed_sequence(model.gru(packed)[0], batch_first=True,
+                                                               total_length=inputs.shape[1])
+    with torch.no_grad():
+        hidden = model.encode(None, inputs)
+    for row in range(len(inputs)):
+        n = int(real[row])
+        torch.testing.assert_close(hidden[row, -n:], expected_front[row, :n].detach(), rtol=1e-5, atol=1e-6)
+        assert (hidden[row, :-n] == 0).all()
+
+
+
 def test_policy_gradient_update_matches_autograd_in_value_and_gradient():
     # The adversarial models' generator update (hand-written backward) against autograd on the same loss,
     # -mean(advantage * log p(drawn)) + w * nll(real), in float64; some drawn items are the real ones.

@@ -17,7 +17,7 @@ COST_REASONS: dict[str, str] = {
               "with a GRU) and a policy-gradient step of the generator over the full softmax",
     "IRGAN": "its timed epoch is adversarial: per batch, several discriminator updates on items drawn from the "
              "generator's full softmax and an importance-sampled policy-gradient step of the generator",
-    "RecGAN": "its timed epoch is adversarial with two recurrent players (a packed GRU each), several discriminator "
+    "RecGAN": "its timed epoch is adversarial with two recurrent players (a GRU each), several discriminator "
               "updates and a policy-gradient step per batch",
     "MFGAN": "its timed epoch is adversarial: one self-attention discriminator per factor (four), each updated on "
              "the generator's draws, then a policy-gradient step of the SASRec generator",

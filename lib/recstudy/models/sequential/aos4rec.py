@@ -8,7 +8,7 @@ following Zhang et al., ACL 2019, whom the paper cites together with Gumbel's no
 adversarial learning against a critic that tells real continuations from generated ones.
 
 Design
-- Encoder: the study's padding-neutral packed GRU (a :class:`GRU4Rec` module, whose item
+- Encoder: the study's padding-neutral GRU (a :class:`GRU4Rec` module, whose item
   embedding is shared by the decoder and tied to the output layer). h_t, the encoder state at
   position t, reads only positions <= t (causal).
 - Decoder: a GRU cell started at h_t. Step 1 scores the next item from h_t itself (so the
@@ -51,7 +51,7 @@ Simplifications, and why
   adversarial epoch cost six SASRec epochs; 8 per window keep it near three.
 - The critic conditions on the generator's (detached) encoding of the history through its own
   layer instead of reading the history with a GRU of its own: the history would otherwise be re-read
-  by a packed GRU at every critic update, which doubled the cost of an adversarial step.
+  by a GRU at every critic update, which doubled the cost of an adversarial step.
 - The generator gets the critic's signal by REINFORCE through sampled discrete items (a critic
   cannot pass gradients through a discrete draw); one draw per prefix per adversarial step, which
   the critic's ``d_steps`` updates all judge (a fresh k-step roll-out for each critic update, as

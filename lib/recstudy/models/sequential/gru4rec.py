@@ -1,9 +1,12 @@
 """GRU4Rec (Hidasi et al., ICLR 2016): a GRU over the item sequence, one next-item prediction per step.
 
-Padding-neutral: the GRU runs on packed sequences (the pads of the left-padded input
-are moved behind the history first), so the state at every real position is the one a
-GRU starting at zero reaches after exactly the real items before it, whatever the
-number of pads.
+Padding-neutral: the pads of the left-padded input are moved behind the history first,
+so the GRU reads the real items from a zero state and only then the pads; the state at
+every real position is the one a GRU starting at zero reaches after exactly the real
+items before it, whatever the number of pads (the states it reaches on the pads are
+discarded). A packed sequence would give the same states; on a CPU its backward costs
+more than the whole plain GRU (a zero-filled copy of the input projection per time step:
+the GRU's forward and backward over 128 windows of 50 took 0.58x the time without it).
 
 Differences from the paper: trained on whole user sequences cut into windows (not
 session-parallel mini-batches) with full-softmax cross-entropy by default (the paper's
@@ -35,12 +38,10 @@ class GRU4Rec(SequentialRecommender):
         real = (inputs > 0).sum(dim=1)
         pads = length - real
         positions = torch.arange(length, device=inputs.device)
-        # Move the history to the front (row r shifted left by its pad count), run the GRU on the
-        # packed real items only, then move the outputs back under their inputs.
+        # Move the history to the front (row r shifted left by its pad count), run the GRU (it reaches the
+        # pads only after every real item), then move the outputs back under their inputs.
         to_front = (positions[None, :] + pads[:, None]) % length
-        packed = nn.utils.rnn.pack_padded_sequence(self.dropout(self.item_embedding(inputs.gather(1, to_front))),
-                                                   real.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
-        front, _ = nn.utils.rnn.pad_packed_sequence(self.gru(packed)[0], batch_first=True, total_length=length)
+        front, _ = self.gru(self.dropout(self.item_embedding(inputs.gather(1, to_front))))
         back = (positions[None, :] - pads[:, None]) % length
         hidden = front.gather(1, back[:, :, None].expand(-1, -1, front.shape[2]))
         return self.dropout(hidden * (inputs > 0).unsqueeze(-1))

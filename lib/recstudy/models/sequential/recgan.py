@@ -8,7 +8,7 @@ Design
 - Each player (:class:`RecurrentScorer`) has RRN's factorisation of a score into a dynamic and a
   stationary part, s_t(u, j) = <h_t, m_j> + <p_u, n_j> + a_{j, stage(t)} + b_j:
   * dynamic user state h_t: a GRU over the user's items up to position t (the study's
-    padding-neutral packed GRU of GRU4Rec, whose item embedding is also the dynamic item factor m_j);
+    padding-neutral GRU of GRU4Rec, whose item embedding is also the dynamic item factor m_j);
   * stationary user and item factors p_u, n_j (RRN's u_i, m_j; the "collaborative filtering"
     part of RecGAN);
   * dynamic item state a_{j, k}: a per-item popularity profile over the user's stage clock (see
