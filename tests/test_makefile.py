@@ -54,3 +54,12 @@ def test_ablation_job_waits_for_the_models_it_ablates_and_10_for_it():
 
 def test_quick_profile_has_no_jobs():
     assert all(models is None for _, _, models in notebook_runs("reports/quick/10_sequential_comparison.ipynb", "quick"))
+
+
+def test_longest_jobs_start_first():
+    # make -j2 starts jobs in this order: a long job started last would run alone at the end of the build
+    outputs = [out for _, out, _ in notebook_runs("all")]
+    assert outputs[:6] == ["reports/runs/08_gan@AOS4Rec.ipynb", "reports/runs/08_gan@MFGAN.ipynb",
+                           "reports/runs/07_cnn@NextItNet.ipynb", "reports/runs/07_cnn@3D-CNN.ipynb",
+                           "reports/runs/06_rnn@HPMN.ipynb", "reports/11_sasrec_video_games.ipynb"]
+    assert len(outputs) == len(set(outputs))  # each job once
