@@ -124,10 +124,11 @@ $(foreach run,$(MODEL_RUNS),$(eval $(call MODEL_RUN,$(word 1,$(subst @, ,$(run))
 $(REPORTS)/runs/10_sequential_comparison@Caser+NextItNet.ipynb: | \
   $(filter $(REPORTS)/runs/07_cnn@Caser.ipynb $(REPORTS)/runs/07_cnn@NextItNet.ipynb,$(MODEL_RUN_TARGETS))
 # make -j2 starts jobs in the order of the index's prerequisites. The longest jobs go first (measured on the full
-# profile, 2-core machine, d2fca2a: the AOS4Rec job 45 min, MFGAN 19, NextItNet 19, 3D-CNN 17, HPMN 13, 11 9 min;
-# the others 1-9 min), so that no long job starts last and runs alone at the end (longest-first scheduling).
-LONG_FIRST := runs/08_gan@AOS4Rec runs/08_gan@MFGAN runs/07_cnn@NextItNet runs/07_cnn@3D-CNN runs/06_rnn@HPMN \
-  11_sasrec_video_games
+# profile, 2-core machine, d2fca2a: the AOS4Rec job 43 min, MFGAN 19, NextItNet 19, SASRec 18, 3D-CNN 17, HPMN 13,
+# 04 9, 11 9 min; the others 0-9 min), so that no long job starts last and runs alone at the end (longest-first
+# scheduling).
+LONG_FIRST := runs/08_gan@AOS4Rec runs/08_gan@MFGAN runs/07_cnn@NextItNet runs/09_transformers@SASRec runs/07_cnn@3D-CNN \
+  runs/06_rnn@HPMN 11_sasrec_video_games
 $(REPORTS)/index.html: $(foreach t,$(LONG_FIRST),$(filter $(REPORTS)/$(t).ipynb,$(MODEL_RUN_TARGETS) $(EXECUTED))) $(HTML)
 	$(PY) -m recstudy.pipeline index --profile $(PROFILE) $(DATASET_ARG) $(REPORTS)
 

@@ -59,7 +59,8 @@ def test_quick_profile_has_no_jobs():
 def test_longest_jobs_start_first():
     # make -j2 starts jobs in this order: a long job started last would run alone at the end of the build
     outputs = [out for _, out, _ in notebook_runs("all")]
-    assert outputs[:6] == ["reports/runs/08_gan@AOS4Rec.ipynb", "reports/runs/08_gan@MFGAN.ipynb",
-                           "reports/runs/07_cnn@NextItNet.ipynb", "reports/runs/07_cnn@3D-CNN.ipynb",
-                           "reports/runs/06_rnn@HPMN.ipynb", "reports/11_sasrec_video_games.ipynb"]
+    assert outputs[:7] == ["reports/runs/08_gan@AOS4Rec.ipynb", "reports/runs/08_gan@MFGAN.ipynb",
+                           "reports/runs/07_cnn@NextItNet.ipynb", "reports/runs/09_transformers@SASRec.ipynb",
+                           "reports/runs/07_cnn@3D-CNN.ipynb", "reports/runs/06_rnn@HPMN.ipynb",
+                           "reports/11_sasrec_video_games.ipynb"]
     assert len(outputs) == len(set(outputs))  # each job once
