@@ -104,31 +104,39 @@ $(REPORTS)/10_sequential_comparison.ipynb: | $(REPORTS)/06_rnn.ipynb $(REPORTS)/
 # A family notebook with two models would take longer than 30 minutes, so each of its models is
 # tuned and trained first in a job of its own: the same notebook run with `models` set to that one
 # model (reports/runs/NOTEBOOK@MODEL.ipynb; MODEL may be several, joined by +). The jobs fill the run
-# and tuning caches in parallel (make -j2); the family notebook then reads every run back.
+# and tuning caches in parallel (make -j2); the family notebook then reads every run back. A job may also run a
+# share of the profile's seeds (NOTEBOOK@MODEL~SEEDS, seeds joined by +): AOS4Rec's five seeds took 43 minutes in one
+# job, so its first job tunes and runs seeds 0 and 1 (21 min in that build) and a second, which waits for the tuning,
+# runs seeds 2-4 (21 min).
 # Notebook 10's ablations (Caser without its max-pooling, NextItNet with one block: about 20 minutes of
 # training on the full profile) are trained the same way, by 10 run on the two models they ablate.
 MODEL_RUNS := 06_rnn@GRU4Rec 06_rnn@DREAM 06_rnn@CA-RNN 06_rnn@HPMN 07_cnn@Caser 07_cnn@NextItNet 07_cnn@3D-CNN \
-  09_transformers@SASRec 09_transformers@BERT4Rec 08_gan@SeqGAN 08_gan@IRGAN 08_gan@RecGAN 08_gan@MFGAN 08_gan@AOS4Rec \
-  10_sequential_comparison@Caser+NextItNet
+  09_transformers@SASRec 09_transformers@BERT4Rec 08_gan@SeqGAN 08_gan@IRGAN 08_gan@RecGAN 08_gan@MFGAN 08_gan@AOS4Rec~0+1 \
+  08_gan@AOS4Rec~2+3+4 10_sequential_comparison@Caser+NextItNet
 comma := ,
 # A profile may list its own jobs (profiles/<profile>/jobs.mk; the cross-domain check has none).
 -include profiles/$(PROFILE)/jobs.mk
 MODEL_RUN_TARGETS := $(MODEL_RUNS:%=$(REPORTS)/runs/%.ipynb)
 define MODEL_RUN
 $(REPORTS)/runs/$(1)@$(2).ipynb: notebooks/$(1).ipynb profiles/$(PROFILE)/$(1).yaml $(ML100K) $(DATA_FILE) $(ENV_STAMP) | $(KERNEL_CONFIG)
-	$$(PY) -m recstudy.pipeline execute --profile $(PROFILE) $(DATASET_ARG) --set 'models=[$(subst +,$(comma),$(2))]' $$< $$@
+	$$(PY) -m recstudy.pipeline execute --profile $(PROFILE) $(DATASET_ARG) --set 'models=[$(subst +,$(comma),$(firstword $(subst ~, ,$(2))))]' \
+	  $(if $(word 2,$(subst ~, ,$(2))),--set 'seeds=[$(subst +,$(comma),$(word 2,$(subst ~, ,$(2))))]') $$< $$@
 $(REPORTS)/$(1).ipynb: | $(REPORTS)/runs/$(1)@$(2).ipynb
 endef
 $(foreach run,$(MODEL_RUNS),$(eval $(call MODEL_RUN,$(word 1,$(subst @, ,$(run))),$(word 2,$(subst @, ,$(run))))))
 # The ablation job reads the tuned settings and runs of its two models: it waits for their jobs.
 $(REPORTS)/runs/10_sequential_comparison@Caser+NextItNet.ipynb: | \
   $(filter $(REPORTS)/runs/07_cnn@Caser.ipynb $(REPORTS)/runs/07_cnn@NextItNet.ipynb,$(MODEL_RUN_TARGETS))
+# AOS4Rec's second job reads the settings its first job tuned (two jobs tuning at once would spend twice the budget).
+$(REPORTS)/runs/08_gan@AOS4Rec~2+3+4.ipynb: | $(filter $(REPORTS)/runs/08_gan@AOS4Rec~0+1.ipynb,$(MODEL_RUN_TARGETS))
 # make -j2 starts jobs in the order of the index's prerequisites. The longest jobs go first (measured on the full
 # profile, 2-core machine, d2fca2a: the AOS4Rec job 43 min, MFGAN 19, NextItNet 19, SASRec 18, 3D-CNN 17, HPMN 13,
 # 04 9, 11 9 min; the others 0-9 min), so that no long job starts last and runs alone at the end (longest-first
 # scheduling).
-LONG_FIRST := runs/08_gan@AOS4Rec runs/08_gan@MFGAN runs/07_cnn@NextItNet runs/09_transformers@SASRec runs/07_cnn@3D-CNN \
-  runs/06_rnn@HPMN 11_sasrec_video_games
+# AOS4Rec's second job comes after five long jobs: make starts a job that waits for another only when its turn comes
+# while the other has finished (else at the end of its pass over the list), and its first job ends long before.
+LONG_FIRST := runs/08_gan@AOS4Rec~0+1 runs/08_gan@MFGAN runs/07_cnn@NextItNet runs/09_transformers@SASRec \
+  runs/07_cnn@3D-CNN runs/06_rnn@HPMN runs/08_gan@AOS4Rec~2+3+4 11_sasrec_video_games
 $(REPORTS)/index.html: $(foreach t,$(LONG_FIRST),$(filter $(REPORTS)/$(t).ipynb,$(MODEL_RUN_TARGETS) $(EXECUTED))) $(HTML)
 	$(PY) -m recstudy.pipeline index --profile $(PROFILE) $(DATASET_ARG) $(REPORTS)
 
