@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from recstudy.models import REGISTRY
 
@@ -71,7 +72,6 @@ def test_longest_jobs_start_first():
 
 def test_a_model_split_over_jobs_runs_each_seed_once_and_tunes_once():
     # AOS4Rec's seeds are shared by two jobs; the second waits for the first, which tunes (the budget is spent once)
-    import yaml
     jobs = [run for run in notebook_runs("reports/08_gan.ipynb") if run[2] == ["AOS4Rec"]]
     seeds = [int(s) for run in jobs for s in run[3]]
     assert len(jobs) == 2 and sorted(seeds) == yaml.safe_load((ROOT / "profiles/full/08_gan.yaml").read_text())["seeds"]
